@@ -1,0 +1,71 @@
+"""rf's registries: MMEngine ``Registry`` children under scope ``rf``.
+
+Every registry here is a :class:`PluginRegistry`: the first time one is searched (``get``/``build``)
+it imports its ``locations`` like any MMEngine registry and also loads every plugin of the
+``rf.plugins`` entry-point group (see :mod:`rf.plugins`). So ``MODELS.build(dict(type='AcmeNet'))``
+works with no import by the user once the package that provides ``AcmeNet`` is installed.
+
+A plugin's ``rf_register_modules(registry)`` hook receives this module.
+"""
+from mmengine.registry import DATA_SAMPLERS as MMENGINE_DATA_SAMPLERS
+from mmengine.registry import DATASETS as MMENGINE_DATASETS
+from mmengine.registry import EVALUATOR as MMENGINE_EVALUATOR
+from mmengine.registry import HOOKS as MMENGINE_HOOKS
+from mmengine.registry import METRICS as MMENGINE_METRICS
+from mmengine.registry import MODEL_WRAPPERS as MMENGINE_MODEL_WRAPPERS
+from mmengine.registry import MODELS as MMENGINE_MODELS
+from mmengine.registry import OPTIM_WRAPPERS as MMENGINE_OPTIM_WRAPPERS
+from mmengine.registry import OPTIMIZERS as MMENGINE_OPTIMIZERS
+from mmengine.registry import PARAM_SCHEDULERS as MMENGINE_PARAM_SCHEDULERS
+from mmengine.registry import TRANSFORMS as MMENGINE_TRANSFORMS
+from mmengine.registry import VISUALIZERS as MMENGINE_VISUALIZERS
+from mmengine.registry import Registry
+
+__all__ = [
+    'PluginRegistry', 'MODELS', 'DATASETS', 'DATA_SAMPLERS', 'TRANSFORMS', 'METRICS', 'EVALUATOR',
+    'HOOKS', 'OPTIMIZERS', 'OPTIM_WRAPPERS', 'PARAM_SCHEDULERS', 'MODEL_WRAPPERS', 'VISUALIZERS',
+    'NOISE_SCHEDULES', 'FUSERS', 'TASKS', 'ALL_REGISTRIES',
+]
+
+
+class PluginRegistry(Registry):
+    """A ``Registry`` that loads rf's plugins the first time it is searched."""
+
+    def import_from_location(self) -> None:
+        super().import_from_location()
+        # Imported here: rf.plugins imports this module.
+        from rf.plugins.manager import autoload_plugins
+        autoload_plugins()
+
+
+# MMEngine's own kinds of module, scoped to rf.
+MODELS = PluginRegistry('model', parent=MMENGINE_MODELS, scope='rf')
+DATASETS = PluginRegistry('dataset', parent=MMENGINE_DATASETS, scope='rf')
+DATA_SAMPLERS = PluginRegistry('data sampler', parent=MMENGINE_DATA_SAMPLERS, scope='rf')
+TRANSFORMS = PluginRegistry('transform', parent=MMENGINE_TRANSFORMS, scope='rf')
+METRICS = PluginRegistry('metric', parent=MMENGINE_METRICS, scope='rf')
+EVALUATOR = PluginRegistry('evaluator', parent=MMENGINE_EVALUATOR, scope='rf')
+HOOKS = PluginRegistry('hook', parent=MMENGINE_HOOKS, scope='rf')
+OPTIMIZERS = PluginRegistry('optimizer', parent=MMENGINE_OPTIMIZERS, scope='rf')
+OPTIM_WRAPPERS = PluginRegistry('optim wrapper', parent=MMENGINE_OPTIM_WRAPPERS, scope='rf')
+PARAM_SCHEDULERS = PluginRegistry('parameter scheduler', parent=MMENGINE_PARAM_SCHEDULERS, scope='rf')
+MODEL_WRAPPERS = PluginRegistry('model wrapper', parent=MMENGINE_MODEL_WRAPPERS, scope='rf')
+VISUALIZERS = PluginRegistry('visualizer', parent=MMENGINE_VISUALIZERS, scope='rf')
+
+# rf's own kinds of module.
+NOISE_SCHEDULES = PluginRegistry(
+    'noise schedule', scope='rf', locations=['rf.diffusion.schedules'])
+"""Base beta schedules: functions ``f(T) -> float64 tensor of T betas``."""
+FUSERS = PluginRegistry('fuser', scope='rf')
+"""Conditioning fusers: modules that turn ``(x_t, condition, mask)`` into the network input."""
+TASKS = PluginRegistry('task', scope='rf')
+"""Tasks (restoration, generation, translation): how ``x̂0`` and the condition come from a sample."""
+
+ALL_REGISTRIES = {
+    'MODELS': MODELS, 'DATASETS': DATASETS, 'DATA_SAMPLERS': DATA_SAMPLERS,
+    'TRANSFORMS': TRANSFORMS, 'METRICS': METRICS, 'EVALUATOR': EVALUATOR, 'HOOKS': HOOKS,
+    'OPTIMIZERS': OPTIMIZERS, 'OPTIM_WRAPPERS': OPTIM_WRAPPERS,
+    'PARAM_SCHEDULERS': PARAM_SCHEDULERS, 'MODEL_WRAPPERS': MODEL_WRAPPERS,
+    'VISUALIZERS': VISUALIZERS, 'NOISE_SCHEDULES': NOISE_SCHEDULES, 'FUSERS': FUSERS,
+    'TASKS': TASKS,
+}
