@@ -1,0 +1,109 @@
+"""ResfusionUNet: the RDDM U-Net of the paper, weight-compatible with the authors' checkpoints."""
+from typing import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from rf_plugins.backbones.resfusion_unet.attention import Attention, LinearAttention
+from rf_plugins.backbones.resfusion_unet.layers import PreNorm, Residual, ResnetBlock, SinusoidalPosEmb
+
+
+class ResfusionUNet(nn.Module):
+    """The paper's denoising network (DESIGN §2).
+
+    Args:
+        dim: base width ``d``; level ``i`` has ``d·dim_mults[i]`` channels.
+        dim_mults: width multipliers of the levels (each level but the last halves the size).
+        in_channels: channels of the fused input (6 for x_t + image, 8 with the ISTD mask).
+        out_channels: channels of the prediction.
+        groups: GroupNorm groups in the residual blocks.
+        attn_heads, attn_dim_head: heads and width per head of both attentions.
+
+    ``forward(x, t)`` takes the fused input (B, in_channels, H, W) and the 0-based step index
+    (shape (B,)). Sizes that are not a multiple of ``2**(len(dim_mults)-1)`` are reflect-padded
+    and the output is cropped back.
+    """
+
+    def __init__(self, dim: int = 64, dim_mults: Sequence[int] = (1, 2, 4, 8), in_channels: int = 6,
+                 out_channels: int = 3, groups: int = 8, attn_heads: int = 4,
+                 attn_dim_head: int = 32) -> None:
+        super().__init__()
+        if dim % groups:
+            raise ValueError(f'dim={dim} must be a multiple of groups={groups} (GroupNorm).')
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.size_multiple = 2 ** (len(dim_mults) - 1)
+        self.init_conv = nn.Conv2d(in_channels, dim, 7, padding=3)
+        time_dim = dim * 4
+        self.time_mlp = nn.Sequential(SinusoidalPosEmb(dim), nn.Linear(dim, time_dim), nn.GELU(),
+                                      nn.Linear(time_dim, time_dim))
+
+        dims = [dim, *(dim * m for m in dim_mults)]
+        in_out = list(zip(dims[:-1], dims[1:]))
+        n = len(in_out)
+
+        def block(c_in: int, c_out: int) -> ResnetBlock:
+            return ResnetBlock(c_in, c_out, time_emb_dim=time_dim, groups=groups)
+
+        def linear_attn(c: int) -> nn.Module:
+            return Residual(PreNorm(c, LinearAttention(c, attn_heads, attn_dim_head)))
+
+        self.downs = nn.ModuleList()
+        for i, (c_in, c_out) in enumerate(in_out):
+            last = i == n - 1
+            self.downs.append(nn.ModuleList([
+                block(c_in, c_in), block(c_in, c_in), linear_attn(c_in),
+                nn.Conv2d(c_in, c_out, 3, padding=1) if last else nn.Conv2d(c_in, c_out, 4, 2, 1),
+            ]))
+
+        self.ups = nn.ModuleList()
+        for i, (c_in, c_out) in enumerate(reversed(in_out)):
+            last = i == n - 1
+            upsample = (nn.Conv2d(c_out, c_in, 3, padding=1) if last else nn.Sequential(
+                nn.Upsample(scale_factor=2, mode='nearest'), nn.Conv2d(c_out, c_in, 3, padding=1)))
+            self.ups.append(nn.ModuleList([
+                block(c_out + c_in, c_out), block(c_out + c_in, c_out), linear_attn(c_out), upsample,
+            ]))
+
+        # The middle is created after the ups so that the state-dict order is the authors'.
+        mid = dims[-1]
+        self.mid_block1 = block(mid, mid)
+        self.mid_attn = Residual(PreNorm(mid, Attention(mid, attn_heads, attn_dim_head)))
+        self.mid_block2 = block(mid, mid)
+        self.final_res_block = block(dim * 2, dim)
+        self.final_conv = nn.Conv2d(dim, out_channels, 1)
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        if x.dim() != 4 or x.shape[1] != self.in_channels:
+            raise ValueError(f'ResfusionUNet expects (B, {self.in_channels}, H, W) input, '
+                             f'got {tuple(x.shape)}.')
+        t = torch.as_tensor(t, device=x.device)
+        if t.dim() == 0:
+            t = t.expand(x.shape[0])
+        height, width = x.shape[-2:]
+        pad_h, pad_w = (-height) % self.size_multiple, (-width) % self.size_multiple
+        if pad_h or pad_w:
+            mode = 'reflect' if pad_h < height and pad_w < width else 'replicate'
+            x = F.pad(x, (0, pad_w, 0, pad_h), mode=mode)
+        out = self._forward_padded(x, t)
+        return out[..., :height, :width]
+
+    def _forward_padded(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        x = self.init_conv(x)
+        r = x.clone()
+        emb = self.time_mlp(t)
+        skips = []
+        for block1, block2, attn, downsample in self.downs:
+            x = block1(x, emb)
+            skips.append(x)
+            x = attn(block2(x, emb))
+            skips.append(x)
+            x = downsample(x)
+        x = self.mid_block2(self.mid_attn(self.mid_block1(x, emb)), emb)
+        for block1, block2, attn, upsample in self.ups:
+            x = block1(torch.cat((x, skips.pop()), dim=1), emb)
+            x = attn(block2(torch.cat((x, skips.pop()), dim=1), emb))
+            x = upsample(x)
+        x = self.final_res_block(torch.cat((x, r), dim=1), emb)
+        return self.final_conv(x)
