@@ -79,7 +79,10 @@ class PluginLoader:
         return unique
 
     def load_entry_points(self, only: Optional[Iterable[str]] = None) -> List[PluginInfo]:
-        """Load every discovered plugin (or those named in ``only``) not loaded yet."""
+        """Load every discovered plugin (or those named in ``only``) not tried yet.
+
+        A plugin that failed is not retried; it stays in :attr:`plugins` with its ``error``.
+        """
         self._import_core_locations()
         wanted = set(only) if only is not None else None
         infos = []
@@ -155,7 +158,7 @@ class PluginLoader:
         warnings.warn(
             f"rf plugin {info.name!r} ({origin}{info.module}) failed to {stage} and is skipped: "
             f"{info.error}", RfPluginWarning, stacklevel=3)
-        self.plugins.setdefault(f'{info.name} (failed)', info)
+        self.plugins.setdefault(info.name, info)
 
 
 _loader: Optional[PluginLoader] = None
