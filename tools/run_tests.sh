@@ -18,7 +18,5 @@ elif ! "$venv/bin/python" -c "import rf, pytest" >/dev/null 2>&1; then
     "$venv/bin/python" -m pip install --quiet -e ".[test]"
 fi
 
-# Third-party plugins of the developer's machine must not leak into the suite's results.
-export RF_PLUGINS_AUTOLOAD="${RF_PLUGINS_AUTOLOAD:-1}"
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}"
 exec "$venv/bin/python" -m pytest "$@"
