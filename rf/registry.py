@@ -39,7 +39,7 @@ class PluginRegistry(Registry):
 
 
 # MMEngine's own kinds of module, scoped to rf.
-MODELS = PluginRegistry('model', parent=MMENGINE_MODELS, scope='rf')
+MODELS = PluginRegistry('model', parent=MMENGINE_MODELS, scope='rf', locations=['rf.models'])
 DATASETS = PluginRegistry('dataset', parent=MMENGINE_DATASETS, scope='rf')
 DATA_SAMPLERS = PluginRegistry('data sampler', parent=MMENGINE_DATA_SAMPLERS, scope='rf')
 TRANSFORMS = PluginRegistry('transform', parent=MMENGINE_TRANSFORMS, scope='rf')

@@ -1,0 +1,106 @@
+"""The Resfusion model: schedule + backbone + fuser + task + target + loss, as an MMEngine BaseModel."""
+from typing import Dict, List, Optional, Union
+
+import torch
+from mmengine.model import BaseModel
+from mmengine.structures import BaseDataElement
+
+from rf.diffusion import ResfusionSampler, TruncatedSchedule, q_sample, training_target
+from rf.diffusion.process import check_target
+from rf.registry import FUSERS, MODELS, TASKS
+
+ConfigOrModule = Union[dict, torch.nn.Module]
+
+
+def _build(registry, cfg, what: str):
+    if cfg is None:
+        raise ValueError(f'Resfusion needs a {what} config (e.g. {what}=dict(type=...)).')
+    return registry.build(cfg) if isinstance(cfg, dict) else cfg
+
+
+@MODELS.register_module()
+class Resfusion(BaseModel):
+    """Resfusion (NeurIPS 2024) for any task, backbone and fuser.
+
+    Args:
+        backbone: the network, ``backbone(fused_input, t - 1)`` with the 0-based step index.
+        fuser: builds the network input from ``x_t``, the condition and the mask.
+        task: where x̂0 and the condition come from (``TASKS``, e.g. ``dict(type='restoration')``).
+        schedule: ``dict(type='linear', T=12, offset_threshold=0.01, **schedule_kwargs)``.
+        target: what the backbone predicts: ``'resnoise'`` (default), ``'x0'`` or ``'residual'``.
+        loss: the training loss between prediction and target (``dict(type='MSELoss')``).
+        sampler: options of :class:`ResfusionSampler` (``variance``, ``clip_x0``) plus ``seed``
+            (a fixed seed makes every test batch reproducible) and ``deterministic``.
+        data_preprocessor: defaults to :class:`RestorationDataPreprocessor`.
+
+    Modes: ``loss`` -> ``{'loss': ...}``; ``predict`` -> data samples with ``pred_img`` (float
+    (C, H, W) in [0, 1] at the sample's original size); ``tensor`` -> the sampled batch in [-1, 1].
+    """
+
+    def __init__(self, backbone: ConfigOrModule, fuser: ConfigOrModule, task: ConfigOrModule,
+                 schedule: Optional[dict] = None, target: str = 'resnoise',
+                 loss: Optional[ConfigOrModule] = None, sampler: Optional[dict] = None,
+                 data_preprocessor: Optional[ConfigOrModule] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        if data_preprocessor is None:
+            data_preprocessor = dict(type='RestorationDataPreprocessor')
+        super().__init__(data_preprocessor=_build(MODELS, data_preprocessor, 'data_preprocessor'),
+                         init_cfg=init_cfg)
+        schedule = dict(schedule or dict(type='linear', T=12))
+        self.schedule = TruncatedSchedule(schedule.pop('type', 'linear'), **schedule)
+        self.target = check_target(target)
+        self.backbone = _build(MODELS, backbone, 'backbone')
+        self.fuser = _build(FUSERS, fuser, 'fuser')
+        self.task = _build(TASKS, task, 'task')
+        self.loss_fn = _build(MODELS, loss or dict(type='MSELoss'), 'loss')
+        sampler = dict(sampler or {})
+        self.sample_seed = sampler.pop('seed', None)
+        self.deterministic = bool(sampler.pop('deterministic', False))
+        self.sampler = ResfusionSampler(self.schedule, target=self.target, **sampler)
+
+    def network(self, x_t: torch.Tensor, t: torch.Tensor, inputs: Dict[str, torch.Tensor]):
+        """The backbone on the fused input at 1-based steps ``t``."""
+        condition, mask = self.task.condition(inputs)
+        return self.backbone(self.fuser(x_t, condition, mask), t - 1)
+
+    def forward(self, inputs: Dict[str, torch.Tensor],
+                data_samples: Optional[List[BaseDataElement]] = None, mode: str = 'tensor'):
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        if mode == 'tensor':
+            return self.restore(inputs)
+        raise ValueError(f"Invalid mode {mode!r}: use 'loss', 'predict' or 'tensor'.")
+
+    def loss(self, inputs: Dict[str, torch.Tensor],
+             data_samples: Optional[List[BaseDataElement]] = None) -> Dict[str, torch.Tensor]:
+        """MSE to the target at ``t ~ Uniform{1..T'}``."""
+        x0 = inputs.get('gt')
+        if x0 is None:
+            raise KeyError("Training needs the ground truth: the batch has no 'gt' (every data "
+                           "sample must carry one).")
+        degraded = self.task.degraded(inputs)
+        t = torch.randint(1, self.schedule.T_acc + 1, (x0.shape[0],), device=x0.device)
+        noise = torch.randn_like(x0)
+        x_t = q_sample(self.schedule, x0, degraded, t, noise)
+        target = training_target(self.schedule, self.target, x0, degraded, t, noise)
+        return {'loss': self.loss_fn(self.network(x_t, t, inputs), target)}
+
+    @torch.no_grad()
+    def restore(self, inputs: Dict[str, torch.Tensor]) -> torch.Tensor:
+        """Run the sampler on the batch; returns x0 in [-1, 1] at the batch's (padded) size."""
+        degraded = self.task.degraded(inputs)
+        seed = self.sample_seed
+        return self.sampler.sample(lambda x_t, t: self.network(x_t, t, inputs), degraded,
+                                   deterministic=self.deterministic, seed=seed)
+
+    def predict(self, inputs: Dict[str, torch.Tensor],
+                data_samples: Optional[List[BaseDataElement]] = None) -> List[BaseDataElement]:
+        restored = (self.restore(inputs) + 1) / 2
+        if data_samples is None:
+            data_samples = [BaseDataElement() for _ in range(restored.shape[0])]
+        for image, sample in zip(restored, data_samples):
+            height, width = sample.metainfo.get('ori_shape', image.shape[-2:])
+            sample.pred_img = image[:, :height, :width].clamp(0, 1)
+        return data_samples
