@@ -43,7 +43,7 @@ MODELS = PluginRegistry('model', parent=MMENGINE_MODELS, scope='rf', locations=[
 DATASETS = PluginRegistry('dataset', parent=MMENGINE_DATASETS, scope='rf')
 DATA_SAMPLERS = PluginRegistry('data sampler', parent=MMENGINE_DATA_SAMPLERS, scope='rf')
 TRANSFORMS = PluginRegistry('transform', parent=MMENGINE_TRANSFORMS, scope='rf')
-METRICS = PluginRegistry('metric', parent=MMENGINE_METRICS, scope='rf')
+METRICS = PluginRegistry('metric', parent=MMENGINE_METRICS, scope='rf', locations=['rf.metrics'])
 EVALUATOR = PluginRegistry('evaluator', parent=MMENGINE_EVALUATOR, scope='rf')
 HOOKS = PluginRegistry('hook', parent=MMENGINE_HOOKS, scope='rf')
 OPTIMIZERS = PluginRegistry('optimizer', parent=MMENGINE_OPTIMIZERS, scope='rf')
