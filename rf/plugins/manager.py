@@ -45,8 +45,17 @@ def _registries_of(namespace) -> Dict[str, Registry]:
     return {name: obj for name, obj in vars(namespace).items() if isinstance(obj, Registry)}
 
 
-def _snapshot(registries: Dict[str, Registry]) -> Dict[str, set]:
-    return {name: set(reg.module_dict) for name, reg in registries.items()}
+def _snapshot(registries: Dict[str, Registry]) -> Dict[str, Dict[str, object]]:
+    """``{registry: {name: object}}``: enough to see additions and overwrites, and undo them."""
+    return {name: dict(reg.module_dict) for name, reg in registries.items()}
+
+
+def _changes(before: Dict[str, object], after: Dict[str, object]) -> List[str]:
+    return sorted(key for key, obj in after.items() if before.get(key, _MISSING) is not obj)
+
+
+_MISSING = object()
+FIRST_PARTY_DISTRIBUTION = 'rf'
 
 
 class PluginLoader:
@@ -59,6 +68,7 @@ class PluginLoader:
         self.pm = pluggy.PluginManager('rf')
         self.pm.add_hookspecs(hookspecs)
         self.plugins: Dict[str, PluginInfo] = {}
+        self._active = False
 
     @property
     def namespace(self):
@@ -71,35 +81,47 @@ class PluginLoader:
         """The group's entry points, once each (a path listed twice is not a second plugin)."""
         seen, unique = set(), []
         for ep in importlib.metadata.entry_points(group=self.group):
-            dist = getattr(ep, 'dist', None)
-            key = (ep.name, ep.value, dist.metadata['Name'] if dist else None)
+            key = (ep.name, ep.value, _dist_name(ep))
             if key not in seen:
                 seen.add(key)
                 unique.append(ep)
-        return unique
+        # rf's own plugins first, then the rest in a stable order: when two plugins claim one
+        # name, the first-party one keeps it, whatever the order of sys.path.
+        return sorted(unique, key=lambda ep: (_dist_name(ep) != FIRST_PARTY_DISTRIBUTION,
+                                              _dist_name(ep) or '', ep.name))
 
     def load_entry_points(self, only: Optional[Iterable[str]] = None) -> List[PluginInfo]:
         """Load every discovered plugin (or those named in ``only``) not tried yet.
 
         A plugin that failed is not retried; it stays in :attr:`plugins` with its ``error``.
         """
-        self._import_core_locations()
-        wanted = set(only) if only is not None else None
+        if self._active:
+            # A plugin's import or hook searched a registry while we load: the outer call
+            # finishes the job; a nested one would load plugins inside another's snapshot.
+            return []
+        wanted = ({only} if isinstance(only, str) else set(only)) if only is not None else None
         infos = []
-        for ep in self.discover():
-            if (wanted is not None and ep.name not in wanted) or ep.name in self.plugins:
-                continue
-            dist = getattr(ep, 'dist', None)
-            info = PluginInfo(name=ep.name, module=ep.value,
-                              distribution=dist.metadata['Name'] if dist else None,
-                              version=dist.version if dist else None)
-            try:
-                plugin = ep.load()
-            except Exception as exc:  # noqa: BLE001 - any import failure is the plugin's
-                self._fail(info, 'import', exc)
-            else:
-                self._register(plugin, info)
-            infos.append(info)
+        self._active = True
+        try:
+            self._import_core_locations()
+            for ep in self.discover():
+                if (wanted is not None and ep.name not in wanted) or ep.name in self.plugins:
+                    continue
+                dist = getattr(ep, 'dist', None)
+                info = PluginInfo(name=ep.name, module=ep.value, distribution=_dist_name(ep),
+                                  version=dist.version if dist else None)
+                # Before the import: plugins often register with decorators at import time.
+                before = _snapshot(_registries_of(self.namespace))
+                try:
+                    plugin = ep.load()
+                except Exception as exc:  # noqa: BLE001 - any import failure is the plugin's
+                    self._rollback(before)
+                    self._fail(info, 'import', exc)
+                else:
+                    self._register(plugin, info, before)
+                infos.append(info)
+        finally:
+            self._active = False
         if wanted:
             missing = wanted - set(self.plugins)
             if missing:
@@ -113,7 +135,7 @@ class PluginLoader:
         name = name or getattr(plugin, '__name__', None) or repr(plugin)
         module = getattr(plugin, '__name__', type(plugin).__module__)
         info = PluginInfo(name=name, module=module)
-        self._register(plugin, info)
+        self._register(plugin, info, _snapshot(_registries_of(self.namespace)))
         if info.error:
             raise RuntimeError(f'rf plugin {name!r} could not be registered: {info.error}')
         return info
@@ -123,9 +145,8 @@ class PluginLoader:
         for registry in _registries_of(self.namespace).values():
             Registry.import_from_location(registry)
 
-    def _register(self, plugin, info: PluginInfo) -> None:
+    def _register(self, plugin, info: PluginInfo, before: Dict[str, Dict[str, object]]) -> None:
         registries = _registries_of(self.namespace)
-        before = _snapshot(registries)
         stage = 'validate'
         try:
             self.pm.register(plugin, name=info.name)
@@ -137,20 +158,21 @@ class PluginLoader:
         except Exception as exc:  # noqa: BLE001 - isolate every failure to its plugin
             if self.pm.is_registered(plugin):
                 self.pm.unregister(plugin)
-            self._rollback(registries, before)
+            self._rollback(before)
             self._fail(info, stage, exc)
             return
         after = _snapshot(registries)
-        info.registered = {name: sorted(after[name] - before[name])
-                           for name in registries if after[name] - before[name]}
+        info.registered = {name: _changes(before.get(name, {}), after[name])
+                           for name in registries if _changes(before.get(name, {}), after[name])}
         self.plugins[info.name] = info
 
-    @staticmethod
-    def _rollback(registries: Dict[str, Registry], before: Dict[str, set]) -> None:
-        for name, registry in registries.items():
-            for key in set(registry.module_dict) - before[name]:
+    def _rollback(self, before: Dict[str, Dict[str, object]]) -> None:
+        """Put every registry back as it was: drop additions, restore overwritten entries."""
+        for name, registry in _registries_of(self.namespace).items():
+            if name in before:
                 # Registry has no public unregister; a half-registered plugin must not linger.
-                registry._module_dict.pop(key, None)
+                registry._module_dict.clear()
+                registry._module_dict.update(before[name])
 
     def _fail(self, info: PluginInfo, stage: str, exc: BaseException) -> None:
         info.error = f'{type(exc).__name__}: {exc}'
@@ -163,6 +185,11 @@ class PluginLoader:
 
 _loader: Optional[PluginLoader] = None
 _autoload_done = False
+
+
+def _dist_name(ep) -> Optional[str]:
+    dist = getattr(ep, 'dist', None)
+    return dist.metadata['Name'] if dist else None
 
 
 def get_loader() -> PluginLoader:
@@ -188,6 +215,9 @@ def autoload_plugins() -> None:
 
 def load_plugins(only: Optional[Iterable[str]] = None) -> List[PluginInfo]:
     """Load installed plugins now, whatever ``RF_DISABLE_PLUGIN_AUTOLOAD`` says."""
+    global _autoload_done
+    if only is None:
+        _autoload_done = True  # a full load: nothing left for the lazy path to do
     return get_loader().load_entry_points(only)
 
 
