@@ -18,14 +18,12 @@ class UnsafeCheckpointError(RuntimeError):
 
 
 def _numpy_reconstructors() -> List[object]:
-    found = []
-    for module_name in ('numpy._core.multiarray', 'numpy.core.multiarray'):
-        try:
-            module = __import__(module_name, fromlist=['_reconstruct', 'scalar'])
-        except ImportError:
-            continue
-        found += [module._reconstruct, module.scalar]
-    return found
+    """numpy's array and scalar reconstructors (``numpy._core`` in numpy 2, ``numpy.core`` before)."""
+    try:
+        from numpy._core import multiarray
+    except ImportError:  # numpy < 2
+        from numpy.core import multiarray
+    return [multiarray._reconstruct, multiarray.scalar]
 
 
 def default_allowed_globals() -> List[object]:

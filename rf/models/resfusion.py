@@ -90,10 +90,9 @@ class Resfusion(BaseModel):
     @torch.no_grad()
     def restore(self, inputs: Dict[str, torch.Tensor]) -> torch.Tensor:
         """Run the sampler on the batch; returns x0 in [-1, 1] at the batch's (padded) size."""
-        degraded = self.task.degraded(inputs)
-        seed = self.sample_seed
-        return self.sampler.sample(lambda x_t, t: self.network(x_t, t, inputs), degraded,
-                                   deterministic=self.deterministic, seed=seed)
+        return self.sampler.sample(lambda x_t, t: self.network(x_t, t, inputs),
+                                   self.task.degraded(inputs), deterministic=self.deterministic,
+                                   seed=self.sample_seed)
 
     def predict(self, inputs: Dict[str, torch.Tensor],
                 data_samples: Optional[List[BaseDataElement]] = None) -> List[BaseDataElement]:

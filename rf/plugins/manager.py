@@ -6,7 +6,6 @@ names it, the names it had already registered are removed again, and the other p
 """
 import importlib.metadata
 import os
-import sys
 import types
 import warnings
 from dataclasses import dataclass, field
@@ -230,6 +229,3 @@ def loaded_plugins() -> List[PluginInfo]:
     """Every plugin seen so far, loaded or failed, in load order."""
     return list(get_loader().plugins.values())
 
-
-if sys.version_info < (3, 10):  # pragma: no cover - entry_points(group=...) needs 3.10
-    raise ImportError('rf needs Python >= 3.10')

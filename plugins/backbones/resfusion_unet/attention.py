@@ -7,16 +7,23 @@ from torch import nn
 from rf_plugins.backbones.resfusion_unet.layers import ChannelLayerNorm
 
 
-class LinearAttention(nn.Module):
-    """Efficient attention: q softmaxed over channels, k over pixels, cost linear in pixels."""
+class _QKVAttention(nn.Module):
+    """What both attentions share: a bias-free 1x1 conv to q, k, v for ``heads`` heads."""
 
-    def __init__(self, dim: int, heads: int = 4, dim_head: int = 32) -> None:
+    def __init__(self, dim: int, heads: int, dim_head: int) -> None:
         super().__init__()
         self.scale = dim_head ** -0.5
         self.heads = heads
-        hidden = heads * dim_head
-        self.to_qkv = nn.Conv2d(dim, hidden * 3, 1, bias=False)
-        self.to_out = nn.Sequential(nn.Conv2d(hidden, dim, 1), ChannelLayerNorm(dim))
+        self.hidden = heads * dim_head
+        self.to_qkv = nn.Conv2d(dim, self.hidden * 3, 1, bias=False)
+
+
+class LinearAttention(_QKVAttention):
+    """Efficient attention: q softmaxed over channels, k over pixels, cost linear in pixels."""
+
+    def __init__(self, dim: int, heads: int = 4, dim_head: int = 32) -> None:
+        super().__init__(dim, heads, dim_head)
+        self.to_out = nn.Sequential(nn.Conv2d(self.hidden, dim, 1), ChannelLayerNorm(dim))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, c, h, w = x.shape
@@ -31,16 +38,12 @@ class LinearAttention(nn.Module):
         return self.to_out(out)
 
 
-class Attention(nn.Module):
+class Attention(_QKVAttention):
     """Standard softmax attention over pixels (scaled dot product, fused kernel when available)."""
 
     def __init__(self, dim: int, heads: int = 4, dim_head: int = 32) -> None:
-        super().__init__()
-        self.scale = dim_head ** -0.5
-        self.heads = heads
-        hidden = heads * dim_head
-        self.to_qkv = nn.Conv2d(dim, hidden * 3, 1, bias=False)
-        self.to_out = nn.Conv2d(hidden, dim, 1)
+        super().__init__(dim, heads, dim_head)
+        self.to_out = nn.Conv2d(self.hidden, dim, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, c, h, w = x.shape
