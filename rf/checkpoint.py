@@ -27,10 +27,11 @@ def _numpy_reconstructors() -> List[object]:
 
 
 def default_allowed_globals() -> List[object]:
-    """What MMEngine's own checkpoints need beyond tensors and containers."""
+    """What MMEngine's own checkpoints (and rf's RNG-state hook: numpy's uint32 key) need."""
     from mmengine.logging import HistoryBuffer
     allowed = [HistoryBuffer, builtins.getattr, np.ndarray, np.dtype, *_numpy_reconstructors()]
-    for name in ('Float64DType', 'Float32DType', 'Int64DType', 'Int32DType', 'BoolDType'):
+    for name in ('Float64DType', 'Float32DType', 'Int64DType', 'Int32DType', 'BoolDType',
+                 'UInt32DType'):
         dtype_cls = getattr(getattr(np, 'dtypes', None), name, None)
         if dtype_cls is not None:
             allowed.append(dtype_cls)

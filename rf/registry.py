@@ -19,11 +19,21 @@ from mmengine.registry import OPTIMIZERS as MMENGINE_OPTIMIZERS
 from mmengine.registry import PARAM_SCHEDULERS as MMENGINE_PARAM_SCHEDULERS
 from mmengine.registry import TRANSFORMS as MMENGINE_TRANSFORMS
 from mmengine.registry import VISUALIZERS as MMENGINE_VISUALIZERS
+from mmengine.registry import FUNCTIONS as MMENGINE_FUNCTIONS
+from mmengine.registry import LOG_PROCESSORS as MMENGINE_LOG_PROCESSORS
+from mmengine.registry import LOOPS as MMENGINE_LOOPS
+from mmengine.registry import \
+    OPTIM_WRAPPER_CONSTRUCTORS as MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS
 from mmengine.registry import Registry
+from mmengine.registry import RUNNERS as MMENGINE_RUNNERS
+from mmengine.registry import VISBACKENDS as MMENGINE_VISBACKENDS
+from mmengine.registry import WEIGHT_INITIALIZERS as MMENGINE_WEIGHT_INITIALIZERS
 
 __all__ = [
     'PluginRegistry', 'MODELS', 'DATASETS', 'DATA_SAMPLERS', 'TRANSFORMS', 'METRICS', 'EVALUATOR',
     'HOOKS', 'OPTIMIZERS', 'OPTIM_WRAPPERS', 'PARAM_SCHEDULERS', 'MODEL_WRAPPERS', 'VISUALIZERS',
+    'VISBACKENDS', 'LOOPS', 'LOG_PROCESSORS', 'OPTIM_WRAPPER_CONSTRUCTORS', 'RUNNERS', 'FUNCTIONS',
+    'WEIGHT_INITIALIZERS',
     'NOISE_SCHEDULES', 'FUSERS', 'TASKS', 'ALL_REGISTRIES',
 ]
 
@@ -39,18 +49,31 @@ class PluginRegistry(Registry):
 
 
 # MMEngine's own kinds of module, scoped to rf.
-MODELS = PluginRegistry('model', parent=MMENGINE_MODELS, scope='rf', locations=['rf.models'])
-DATASETS = PluginRegistry('dataset', parent=MMENGINE_DATASETS, scope='rf')
+MODELS = PluginRegistry('model', parent=MMENGINE_MODELS, scope='rf',
+                        locations=['rf.models', 'rf.engine'])
+DATASETS = PluginRegistry('dataset', parent=MMENGINE_DATASETS, scope='rf',
+                          locations=['rf.datasets'])
 DATA_SAMPLERS = PluginRegistry('data sampler', parent=MMENGINE_DATA_SAMPLERS, scope='rf')
-TRANSFORMS = PluginRegistry('transform', parent=MMENGINE_TRANSFORMS, scope='rf')
+TRANSFORMS = PluginRegistry('transform', parent=MMENGINE_TRANSFORMS, scope='rf',
+                            locations=['rf.datasets'])
 METRICS = PluginRegistry('metric', parent=MMENGINE_METRICS, scope='rf', locations=['rf.metrics'])
 EVALUATOR = PluginRegistry('evaluator', parent=MMENGINE_EVALUATOR, scope='rf')
-HOOKS = PluginRegistry('hook', parent=MMENGINE_HOOKS, scope='rf')
+HOOKS = PluginRegistry('hook', parent=MMENGINE_HOOKS, scope='rf', locations=['rf.engine'])
 OPTIMIZERS = PluginRegistry('optimizer', parent=MMENGINE_OPTIMIZERS, scope='rf')
 OPTIM_WRAPPERS = PluginRegistry('optim wrapper', parent=MMENGINE_OPTIM_WRAPPERS, scope='rf')
 PARAM_SCHEDULERS = PluginRegistry('parameter scheduler', parent=MMENGINE_PARAM_SCHEDULERS, scope='rf')
-MODEL_WRAPPERS = PluginRegistry('model wrapper', parent=MMENGINE_MODEL_WRAPPERS, scope='rf')
+MODEL_WRAPPERS = PluginRegistry('model wrapper', parent=MMENGINE_MODEL_WRAPPERS, scope='rf',
+                                locations=['rf.engine'])
 VISUALIZERS = PluginRegistry('visualizer', parent=MMENGINE_VISUALIZERS, scope='rf')
+VISBACKENDS = PluginRegistry('vis_backend', parent=MMENGINE_VISBACKENDS, scope='rf')
+LOOPS = PluginRegistry('loop', parent=MMENGINE_LOOPS, scope='rf')
+LOG_PROCESSORS = PluginRegistry('log_processor', parent=MMENGINE_LOG_PROCESSORS, scope='rf')
+OPTIM_WRAPPER_CONSTRUCTORS = PluginRegistry(
+    'optimizer wrapper constructor', parent=MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS, scope='rf')
+RUNNERS = PluginRegistry('runner', parent=MMENGINE_RUNNERS, scope='rf')
+FUNCTIONS = PluginRegistry('function', parent=MMENGINE_FUNCTIONS, scope='rf')
+WEIGHT_INITIALIZERS = PluginRegistry('weight initializer', parent=MMENGINE_WEIGHT_INITIALIZERS,
+                                     scope='rf')
 
 # rf's own kinds of module.
 NOISE_SCHEDULES = PluginRegistry(
@@ -66,6 +89,9 @@ ALL_REGISTRIES = {
     'TRANSFORMS': TRANSFORMS, 'METRICS': METRICS, 'EVALUATOR': EVALUATOR, 'HOOKS': HOOKS,
     'OPTIMIZERS': OPTIMIZERS, 'OPTIM_WRAPPERS': OPTIM_WRAPPERS,
     'PARAM_SCHEDULERS': PARAM_SCHEDULERS, 'MODEL_WRAPPERS': MODEL_WRAPPERS,
-    'VISUALIZERS': VISUALIZERS, 'NOISE_SCHEDULES': NOISE_SCHEDULES, 'FUSERS': FUSERS,
+    'VISUALIZERS': VISUALIZERS, 'VISBACKENDS': VISBACKENDS, 'LOOPS': LOOPS,
+    'LOG_PROCESSORS': LOG_PROCESSORS, 'OPTIM_WRAPPER_CONSTRUCTORS': OPTIM_WRAPPER_CONSTRUCTORS,
+    'RUNNERS': RUNNERS, 'FUNCTIONS': FUNCTIONS, 'WEIGHT_INITIALIZERS': WEIGHT_INITIALIZERS,
+    'NOISE_SCHEDULES': NOISE_SCHEDULES, 'FUSERS': FUSERS,
     'TASKS': TASKS,
 }

@@ -3,6 +3,8 @@
 ``channel='rgb'`` or ``'y'`` (BT.601 luma); ``resize=None`` (original resolution) or an int
 (output and ground truth resized to ``resize x resize``, bicubic, after quantising to uint8).
 The restored image is quantised to uint8 first, as a saved PNG would be.
+``source='input'`` scores the degraded input instead of the restoration (the paper's "Input
+Image" row), under the key ``<name>_input``.
 """
 from typing import Dict, List, Optional, Sequence
 
@@ -14,6 +16,7 @@ from rf.metrics import functional
 from rf.registry import METRICS
 
 CHANNELS = ('rgb', 'y')
+SOURCES = ('pred', 'input')
 
 
 def to_uint8(image: torch.Tensor) -> torch.Tensor:
@@ -34,20 +37,26 @@ class ImageQualityMetric(BaseMetric):
 
     formula = None
     name = ''
+    default_prefix = ''  # keys are self-describing (PSNR_Y_256); a prefix is optional
 
-    def __init__(self, channel: str = 'rgb', resize: Optional[int] = None,
+    def __init__(self, channel: str = 'rgb', resize: Optional[int] = None, source: str = 'pred',
                  collect_device: str = 'cpu', prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         if channel not in CHANNELS:
             raise ValueError(f'{type(self).__name__}: channel must be one of {CHANNELS}, '
                              f'got {channel!r}.')
+        if source not in SOURCES:
+            raise ValueError(f'{type(self).__name__}: source must be one of {SOURCES}, '
+                             f'got {source!r}.')
         self.channel = channel
         self.resize = resize
+        self.source = source
 
     @property
     def key(self) -> str:
         suffix = '' if self.channel == 'rgb' else '_Y'
-        return f'{self.name}{suffix}' + (f'_{self.resize}' if self.resize else '')
+        return (f'{self.name}{suffix}' + (f'_{self.resize}' if self.resize else '')
+                + ('_input' if self.source == 'input' else ''))
 
     def prepare(self, pred: torch.Tensor, gt: torch.Tensor):
         pred = to_uint8(pred) if pred.is_floating_point() else pred.cpu()
@@ -61,12 +70,21 @@ class ImageQualityMetric(BaseMetric):
             return functional.rgb_to_y(pred), functional.rgb_to_y(gt)
         return pred, gt
 
+    def _inputs(self, data_batch, count: int) -> list:
+        degraded = ((data_batch or {}).get('inputs') or {}).get('degraded')
+        if degraded is None or len(degraded) != count:
+            raise KeyError(f"{type(self).__name__}(source='input') needs the batch's raw "
+                           "'degraded' images in data_batch['inputs'].")
+        return list(degraded)
+
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
-        for sample in data_samples:
-            if 'pred_img' not in sample or 'gt' not in sample:
+        inputs = self._inputs(data_batch, len(data_samples)) if self.source == 'input' else None
+        for i, sample in enumerate(data_samples):
+            if 'gt' not in sample or (inputs is None and 'pred_img' not in sample):
                 raise KeyError(f"{type(self).__name__} needs 'pred_img' and 'gt' in each data "
                                f"sample; got keys {sorted(sample)}.")
-            pred, gt = self.prepare(sample['pred_img'], sample['gt'])
+            image = sample['pred_img'] if inputs is None else inputs[i]
+            pred, gt = self.prepare(image, sample['gt'])
             self.results.append(type(self).formula(pred, gt))
 
     def compute_metrics(self, results: List[float]) -> Dict[str, float]:

@@ -1,0 +1,40 @@
+# LOL-v1 (DESIGN §3): our485 for training, eval15 for testing; point data_root at the folder
+# holding both, e.g. --cfg-options train_dataloader.dataset.data_root=/data/LOL (and val_/test_).
+data_root = 'data/LOL'
+patch_size = 256
+
+train_pipeline = [
+    dict(type='LoadRestorationImages'),
+    dict(type='PairedAlbumentations', transforms=[
+        dict(type='RandomCrop', height=patch_size, width=patch_size),
+        dict(type='HorizontalFlip', p=0.5),
+    ]),
+    dict(type='PackRestorationInputs'),
+]
+test_pipeline = [
+    dict(type='LoadRestorationImages'),
+    dict(type='PackRestorationInputs'),
+]
+
+train_dataloader = dict(
+    batch_size=4,  # per GPU: 8 GPUs x 4 = the paper's 32
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(type='LOLDataset', data_root=data_root, split='train', pipeline=train_pipeline),
+)
+val_dataloader = dict(
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(type='LOLDataset', data_root=data_root, split='test', pipeline=test_pipeline),
+)
+test_dataloader = val_dataloader
+
+# LOL protocols (DESIGN §3): RGB at original size, Y at 256x256.
+val_evaluator = [
+    dict(type='PSNR'), dict(type='SSIM'),
+    dict(type='PSNR', channel='y', resize=256), dict(type='SSIM', channel='y', resize=256),
+]
+test_evaluator = val_evaluator

@@ -1,0 +1,29 @@
+# Runtime shared by every rf experiment: MMEngine hooks, logging, the CPU/GPU distributed
+# wrapper and the RNG-state hook that makes --resume continue the random streams.
+default_scope = 'rf'
+
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=50),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(type='CheckpointHook', interval=1000, by_epoch=False, max_keep_ckpts=3,
+                    save_last=True),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+)
+custom_hooks = [dict(type='RNGStateHook')]
+
+env_cfg = dict(
+    cudnn_benchmark=False,
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    dist_cfg=dict(backend='nccl'),
+)
+# device_ids=None on CPU-only machines (gloo); MMEngine's default elsewhere.
+model_wrapper_cfg = dict(type='RfDistributedDataParallel', broadcast_buffers=False,
+                         find_unused_parameters=False)
+
+randomness = dict(seed=0, deterministic=False)
+log_processor = dict(type='LogProcessor', window_size=50, by_epoch=False)
+log_level = 'INFO'
+visualizer = dict(type='Visualizer', vis_backends=[dict(type='LocalVisBackend')])
+load_from = None
+resume = False

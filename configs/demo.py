@@ -1,0 +1,26 @@
+# The embedded demo (tools/demo.sh): low-light enhancement of real photographs on a CPU in a few
+# minutes. A small U-Net (dim 16) with the paper's method (resnoise target, T=12 -> 5 steps),
+# iteration-based so that --cfg-options train_cfg.max_iters=N shortens or lengthens it.
+_base_ = ['_base_/default_runtime.py', '_base_/models/resfusion_unet.py',
+          '_base_/datasets/skimage_lowlight.py']
+
+max_iters = 300
+model = dict(backbone=dict(dim=16))
+
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+
+optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='AdamW', lr=1e-3),
+                     clip_grad=dict(max_norm=1.0))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=20),
+    dict(type='CosineAnnealingLR', by_epoch=False, begin=20, end=max_iters, T_max=max_iters - 20,
+         eta_min=1e-5),
+]
+
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=20),
+    checkpoint=dict(type='CheckpointHook', interval=max_iters, by_epoch=False, max_keep_ckpts=1,
+                    save_last=True),
+)

@@ -1,0 +1,97 @@
+"""Reading images as 8-bit RGB through mmcv, with one clear error per bad file."""
+import os
+import warnings
+from typing import Optional
+
+import numpy as np
+
+IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp', '.ppm', '.pgm')
+
+
+class ImageReadError(ValueError):
+    """A file that cannot be read as an image (missing, truncated, not an image)."""
+
+
+class LossyConversionWarning(UserWarning):
+    """An image was converted to 8-bit RGB with loss (16-bit depth or an alpha channel dropped)."""
+
+
+def is_image_file(name: str) -> bool:
+    return name.lower().endswith(IMAGE_EXTENSIONS)
+
+
+def _decode(path: str) -> np.ndarray:
+    import mmcv  # mmcv-lite: image I/O only
+    try:
+        with open(path, 'rb') as handle:
+            content = handle.read()
+    except OSError as error:
+        raise ImageReadError(f'Cannot read image file {path}: {error.strerror or error}.') from None
+    if not content:
+        raise ImageReadError(f'Cannot read image file {path}: the file is empty.')
+    try:
+        # 'unchanged' keeps depth and alpha; mmcv then leaves OpenCV's BGR(A) order as it is.
+        image = mmcv.imfrombytes(content, flag='unchanged', backend='cv2')
+    except Exception as error:  # cv2 raises several kinds on corrupt data
+        raise ImageReadError(f'Cannot decode image file {path}: {error}.') from None
+    if image is None:
+        raise ImageReadError(f'Cannot decode image file {path}: not an image, or a truncated one.')
+    if image.ndim == 3 and image.shape[2] in (3, 4):
+        image = image[..., [2, 1, 0, 3][:image.shape[2]]]  # BGR(A) -> RGB(A)
+    return image
+
+
+def to_rgb8(image: np.ndarray, source: str = 'image') -> np.ndarray:
+    """Grayscale, RGBA and 16-bit images -> (H, W, 3) uint8 RGB; warns when that loses data."""
+    lossy = []
+    if image.dtype == np.uint16:
+        image = np.round(image.astype(np.float64) / 257).astype(np.uint8)
+        lossy.append('16-bit -> 8-bit')
+    elif image.dtype != np.uint8:
+        if np.issubdtype(image.dtype, np.floating):
+            image = np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)
+            lossy.append(f'{image.dtype} -> 8-bit')
+        else:
+            raise ImageReadError(f'{source}: unsupported pixel type {image.dtype}.')
+    if image.ndim == 2:
+        image = image[..., None]
+    channels = image.shape[2]
+    if channels == 1:
+        image = np.repeat(image, 3, axis=2)
+    elif channels == 4:
+        if image[..., 3].min() < 255:
+            lossy.append('alpha channel dropped')
+        image = image[..., :3]
+    elif channels == 2:  # gray + alpha
+        if image[..., 1].min() < 255:
+            lossy.append('alpha channel dropped')
+        image = np.repeat(image[..., :1], 3, axis=2)
+    elif channels != 3:
+        raise ImageReadError(f'{source}: unsupported number of channels ({channels}).')
+    if lossy:
+        warnings.warn(f'{source}: converted to 8-bit RGB ({", ".join(lossy)}).',
+                      LossyConversionWarning, stacklevel=3)
+    return np.ascontiguousarray(image)
+
+
+def read_rgb(path: str) -> np.ndarray:
+    """Read ``path`` as an (H, W, 3) uint8 RGB array."""
+    return to_rgb8(_decode(path), source=path)
+
+
+def read_mask(path: str, threshold: Optional[int] = 127) -> np.ndarray:
+    """Read a binary mask as (H, W) uint8 in {0, 1} (pixels above ``threshold`` are 1)."""
+    image = _decode(path)
+    if image.ndim == 3:
+        image = image[..., 0]
+    if image.dtype == np.uint16:
+        image = (image // 257).astype(np.uint8)
+    return (image > threshold).astype(np.uint8)
+
+
+def write_rgb(image: np.ndarray, path: str) -> None:
+    """Write an (H, W, 3) uint8 RGB array, creating the parent folder."""
+    import mmcv
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    if not mmcv.imwrite(np.ascontiguousarray(image[..., ::-1]), path):
+        raise OSError(f'Cannot write image file {path}.')

@@ -1,0 +1,113 @@
+"""A dataset of (degraded, ground truth[, mask]) image pairs stored in two (or three) folders."""
+import os
+import re
+import warnings
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from mmengine.dataset import BaseDataset
+
+from rf.datasets.image_io import is_image_file
+from rf.registry import DATASETS
+
+NameRule = Optional[Tuple[str, str]]
+
+
+def _listing(folder: str, what: str) -> List[str]:
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f'The {what} folder {folder} does not exist (check data_root).')
+    names = sorted(n for n in os.listdir(folder) if is_image_file(n)
+                   and os.path.isfile(os.path.join(folder, n)))
+    return names
+
+
+def _stem(name: str) -> str:
+    return os.path.splitext(name)[0]
+
+
+def _partner_stem(name: str, rule: NameRule) -> str:
+    """The stem of the file paired with ``name``: the same stem, or ``re.sub(*rule, stem)``."""
+    if rule is None:
+        return _stem(name)
+    pattern, replacement = rule
+    return re.sub(pattern, replacement, _stem(name))
+
+
+def _short_list(names: Sequence[str], limit: int = 8) -> str:
+    shown = ', '.join(names[:limit])
+    return shown + (f' and {len(names) - limit} more' if len(names) > limit else '')
+
+
+@DATASETS.register_module()
+class PairedImageDataset(BaseDataset):
+    """Pairs every image of ``data_root/degraded_dir`` with the image of ``data_root/gt_dir``
+    whose name follows the pairing rule.
+
+    Args:
+        data_root: the dataset's root folder (``--cfg-options train_dataloader.dataset.data_root=``).
+        degraded_dir, gt_dir, mask_dir: folders relative to ``data_root`` (``mask_dir`` optional).
+        gt_name: the pairing rule for the ground truth: ``None`` pairs equal file stems (any
+            extension); ``(pattern, replacement)`` maps the degraded stem with ``re.sub``, e.g.
+            ``('_rain$', '_clean')`` for Raindrop or ``('^low', 'normal')`` for LOL-v2.
+        mask_name: the same rule for masks.
+        pipeline, test_mode, ...: as :class:`mmengine.dataset.BaseDataset`.
+
+    A degraded image without its ground truth (or mask) is an error that lists the missing files;
+    ground truths with no degraded partner are reported with a warning and left out.
+    """
+
+    def __init__(self, data_root: str = '', degraded_dir: str = 'low', gt_dir: str = 'high',
+                 mask_dir: Optional[str] = None, gt_name: NameRule = None,
+                 mask_name: NameRule = None, **kwargs) -> None:
+        if not data_root:
+            raise ValueError(f'{type(self).__name__} needs data_root: set it in the config or '
+                             'with --cfg-options train_dataloader.dataset.data_root=PATH.')
+        self.degraded_dir, self.gt_dir, self.mask_dir = degraded_dir, gt_dir, mask_dir
+        self.gt_name = tuple(gt_name) if gt_name else None
+        self.mask_name = tuple(mask_name) if mask_name else None
+        super().__init__(data_root=data_root, **kwargs)
+
+    def _folder(self, relative: str) -> str:
+        return os.path.join(self.data_root, relative)
+
+    def _match(self, degraded: List[str], folder: str, rule: NameRule,
+               what: str) -> Dict[str, str]:
+        by_stem = {}
+        for name in _listing(folder, what):
+            by_stem.setdefault(_stem(name), name)
+        pairs, missing = {}, []
+        for name in degraded:
+            partner = by_stem.get(_partner_stem(name, rule))
+            if partner is None:
+                missing.append(name)
+            else:
+                pairs[name] = partner
+        if missing:
+            raise FileNotFoundError(
+                f'{len(missing)} degraded image(s) in {self._folder(self.degraded_dir)} have no '
+                f'{what} in {folder}: {_short_list(missing)}.')
+        unpaired = sorted(set(by_stem.values()) - set(pairs.values()))
+        if unpaired:
+            warnings.warn(f'{len(unpaired)} {what} file(s) in {folder} have no degraded image '
+                          f'and are left out: {_short_list(unpaired)}.', stacklevel=3)
+        return pairs
+
+    def load_data_list(self) -> List[dict]:
+        if not os.path.isdir(self.data_root):
+            raise FileNotFoundError(f'{type(self).__name__}: data_root {self.data_root} does not '
+                                    'exist.')
+        degraded_folder = self._folder(self.degraded_dir)
+        degraded = _listing(degraded_folder, 'degraded-image')
+        if not degraded:
+            raise FileNotFoundError(f'{type(self).__name__}: no images in {degraded_folder}.')
+        gts = self._match(degraded, self._folder(self.gt_dir), self.gt_name, 'ground-truth')
+        masks = (self._match(degraded, self._folder(self.mask_dir), self.mask_name, 'mask')
+                 if self.mask_dir else {})
+        data_list = []
+        for name in degraded:
+            info = dict(img_id=_stem(name),
+                        degraded_path=os.path.join(degraded_folder, name),
+                        gt_path=os.path.join(self._folder(self.gt_dir), gts[name]))
+            if masks:
+                info['mask_path'] = os.path.join(self._folder(self.mask_dir), masks[name])
+            data_list.append(info)
+        return data_list

@@ -1,0 +1,45 @@
+"""Load the images of a restoration sample (degraded, ground truth, mask) from their paths."""
+from typing import Sequence
+
+from mmcv.transforms import BaseTransform
+
+from rf.datasets.image_io import read_mask, read_rgb
+from rf.registry import TRANSFORMS
+
+
+@TRANSFORMS.register_module()
+class LoadRestorationImages(BaseTransform):
+    """Read ``results[f'{key}_path']`` into ``results[key]`` for each key present.
+
+    Images become (H, W, 3) uint8 RGB, masks (H, W) uint8 in {0, 1}. A key whose array is already
+    in ``results`` (in-memory datasets) is left as it is. Pairs of different sizes are refused
+    with both file names.
+    """
+
+    def __init__(self, keys: Sequence[str] = ('degraded', 'gt', 'mask'),
+                 mask_keys: Sequence[str] = ('mask',)) -> None:
+        self.keys = tuple(keys)
+        self.mask_keys = tuple(mask_keys)
+
+    def transform(self, results: dict) -> dict:
+        for key in self.keys:
+            path = results.get(f'{key}_path')
+            if key in results or path is None:
+                continue
+            results[key] = read_mask(path) if key in self.mask_keys else read_rgb(path)
+        present = [k for k in self.keys if results.get(k) is not None]
+        if present:
+            first = present[0]
+            size = results[first].shape[:2]
+            for key in present[1:]:
+                if results[key].shape[:2] != size:
+                    raise ValueError(
+                        f'{results.get(f"{first}_path", first)} is {size[1]}x{size[0]} but '
+                        f'{results.get(f"{key}_path", key)} is '
+                        f'{results[key].shape[1]}x{results[key].shape[0]} (W x H): a pair must '
+                        'have one size.')
+            results['ori_shape'] = tuple(size)
+        return results
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}(keys={self.keys})'

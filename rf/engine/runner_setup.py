@@ -1,0 +1,55 @@
+"""What tools/train.py and tools/test.py share: config loading, overrides and runner building."""
+import argparse
+import os
+import os.path as osp
+from typing import Optional
+
+from mmengine.config import Config, DictAction
+
+from rf.engine.distributed import init_cpu_distributed
+from rf.engine.safe_loading import install_safe_checkpoint_loader
+
+
+def add_common_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument('--work-dir', help='where logs and checkpoints go '
+                        '(default: work_dirs/<config name>)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, metavar='KEY=VALUE',
+                        help='override config entries, e.g. '
+                        'train_dataloader.dataset.data_root=/data/LOL train_cfg.max_iters=100')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
+                        help='job launcher (tools/dist_train.sh sets pytorch)')
+    parser.add_argument('--local-rank', '--local_rank', type=int, default=0,
+                        help=argparse.SUPPRESS)
+
+
+def load_config(path: str, args: argparse.Namespace) -> Config:
+    """Read ``path``, apply ``--cfg-options``, set the launcher and the work dir."""
+    if not osp.isfile(path):
+        raise SystemExit(f'Config file not found: {path}')
+    cfg = Config.fromfile(path)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    cfg.launcher = args.launcher
+    if args.work_dir:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('work_dirs', osp.splitext(osp.basename(path))[0])
+    return cfg
+
+
+def build_runner(cfg: Config):
+    """``Runner.from_cfg`` after rf's setup: safe checkpoint loading, gloo on CPU-only machines."""
+    install_safe_checkpoint_loader()
+    os.environ.setdefault('LOCAL_RANK', str(os.environ.get('LOCAL_RANK', 0)))
+    init_cpu_distributed(cfg.get('launcher', 'none'))
+    if 'runner_type' in cfg:
+        from mmengine.registry import RUNNERS
+        return RUNNERS.build(cfg)
+    from mmengine.runner import Runner
+    return Runner.from_cfg(cfg)
+
+
+def checkpoint_path(value: Optional[str]) -> Optional[str]:
+    if value is not None and not osp.isfile(value):
+        raise SystemExit(f'Checkpoint file not found: {value}')
+    return value

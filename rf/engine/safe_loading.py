@@ -1,0 +1,26 @@
+"""Route MMEngine's checkpoint loading (``load_from``, ``resume``) through rf's safe loader.
+
+MMEngine 0.10 calls ``torch.load`` without arguments, which under torch >= 2.6 either fails on its
+own ``HistoryBuffer`` or, with ``weights_only=False``, would run any code a checkpoint carries.
+Replacing its local-file scheme makes every local load go through
+:func:`rf.checkpoint.load_checkpoint_file`: tensors, containers and MMEngine's own objects only.
+"""
+import os
+
+from rf.checkpoint import load_checkpoint_file
+
+_installed = False
+
+
+def _load_local(filename: str, map_location=None):
+    return load_checkpoint_file(os.path.expanduser(filename), map_location=map_location or 'cpu')
+
+
+def install_safe_checkpoint_loader() -> None:
+    """Register the safe loader for local paths in MMEngine's ``CheckpointLoader`` (idempotent)."""
+    global _installed
+    if _installed:
+        return
+    from mmengine.runner.checkpoint import CheckpointLoader
+    CheckpointLoader.register_scheme(prefixes='', loader=_load_local, force=True)
+    _installed = True

@@ -1,0 +1,70 @@
+"""Restore images from Python: build a model from a config and a checkpoint, restore arrays.
+
+    from rf.inference import init_model, restore_image
+    model = init_model('configs/lol.py', 'work_dirs/lol/best_PSNR.pth', device='cpu')
+    restored = restore_image(model, image)   # (H, W, 3) uint8 RGB in, the same out
+"""
+from typing import Optional, Union
+
+import numpy as np
+import torch
+from mmengine.config import Config
+from mmengine.registry import DefaultScope
+from mmengine.structures import BaseDataElement
+
+from rf.checkpoint import load_checkpoint_file
+from rf.registry import MODELS
+
+
+def _state_dict(checkpoint) -> dict:
+    if isinstance(checkpoint, dict) and isinstance(checkpoint.get('state_dict'), dict):
+        return checkpoint['state_dict']
+    if isinstance(checkpoint, dict) and all(torch.is_tensor(v) for v in checkpoint.values()):
+        return checkpoint
+    raise ValueError('The checkpoint holds no state_dict (expected an MMEngine checkpoint or a '
+                     'plain state dict).')
+
+
+def load_weights(model: torch.nn.Module, path: str) -> None:
+    """Load ``path`` (safely) into ``model``; a key or shape mismatch lists the first ones."""
+    state = _state_dict(load_checkpoint_file(path, map_location='cpu'))
+    own = model.state_dict()
+    missing = [k for k in own if k not in state]
+    unexpected = [k for k in state if k not in own]
+    shapes = [f'{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(own[k].shape)}'
+              for k in own if k in state and state[k].shape != own[k].shape]
+    if missing or unexpected or shapes:
+        lines = [f'{path} does not match the config\'s network:']
+        for title, items in (('missing', missing), ('unexpected', unexpected),
+                             ('wrong shape', shapes)):
+            if items:
+                more = f' (and {len(items) - 5} more)' if len(items) > 5 else ''
+                lines.append(f'  {len(items)} {title} key(s): {", ".join(items[:5])}{more}')
+        raise ValueError('\n'.join(lines))
+    model.load_state_dict(state)
+
+
+def init_model(config: Union[str, Config], checkpoint: Optional[str] = None,
+               device: str = 'cpu', seed: Optional[int] = None) -> torch.nn.Module:
+    """Build ``config``'s model on ``device`` in eval mode, with ``checkpoint``'s weights."""
+    cfg = Config.fromfile(config) if isinstance(config, str) else config
+    with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'rf')):
+        model = MODELS.build(cfg.model)
+    if checkpoint is not None:
+        load_weights(model, checkpoint)
+    if seed is not None:
+        model.sample_seed = seed
+    return model.to(device).eval()
+
+
+@torch.no_grad()
+def restore_image(model: torch.nn.Module, image: np.ndarray,
+                  mask: Optional[np.ndarray] = None) -> np.ndarray:
+    """Restore one (H, W, 3) uint8 RGB image of any size; returns (H, W, 3) uint8 RGB."""
+    inputs = {'degraded': [torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1)))]}
+    if mask is not None:
+        inputs['mask'] = [torch.from_numpy(np.ascontiguousarray(mask[None]))]
+    data = {'inputs': inputs, 'data_samples': [BaseDataElement()]}
+    sample = model.test_step(data)[0]
+    restored = (sample.pred_img.float().clamp(0, 1) * 255).round().to(torch.uint8)
+    return restored.permute(1, 2, 0).cpu().numpy()

@@ -1,0 +1,104 @@
+"""Restore your own images: ``python tools/restore.py CONFIG CKPT INPUT OUTDIR``.
+
+INPUT is one image or a folder of images (any size: they are padded for the network and cropped
+back). Each result is written as OUTDIR/<name>.png; an input is never overwritten. Unreadable
+files are skipped and named; the exit status is non-zero only when nothing could be restored.
+
+Examples:
+    python tools/restore.py configs/lol.py lol.pth my_dark_photo.jpg restored/
+    python tools/restore.py configs/demo.py work_dirs/demo/iter_300.pth photos/ restored/ --seed 1
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
+
+from mmengine.config import DictAction  # noqa: E402
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog='\n'.join(__doc__.splitlines()[2:]))
+    parser.add_argument('config', help='the config the checkpoint was trained with')
+    parser.add_argument('checkpoint', help='the checkpoint (.pth)')
+    parser.add_argument('input', help='an image, or a folder of images')
+    parser.add_argument('outdir', help='where the restored PNGs go (created if needed)')
+    parser.add_argument('--seed', type=int, default=0,
+                        help='sampling seed: the same seed gives the same output (default 0)')
+    parser.add_argument('--device', default=None,
+                        help='cpu, cuda or cuda:N (default: cuda when available)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, metavar='KEY=VALUE',
+                        help='override config entries (e.g. model.sampler.seed=3)')
+    return parser.parse_args(argv)
+
+
+def list_inputs(path: str):
+    from rf.datasets.image_io import is_image_file
+    if osp.isfile(path):
+        return [path], []
+    if not osp.isdir(path):
+        raise SystemExit(f'Input not found: {path}')
+    names = sorted(os.listdir(path))
+    files = [osp.join(path, n) for n in names if osp.isfile(osp.join(path, n))]
+    images = [f for f in files if is_image_file(f)]
+    others = [f for f in files if not is_image_file(f)]
+    return images, others
+
+
+def output_path(source: str, outdir: str) -> str:
+    return osp.join(outdir, osp.splitext(osp.basename(source))[0] + '.png')
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    import torch
+    from mmengine.config import Config
+    from mmengine.utils import ProgressBar
+
+    from rf.datasets.image_io import ImageReadError, read_rgb, write_rgb
+    from rf.inference import init_model, restore_image
+
+    if not osp.isfile(args.config):
+        raise SystemExit(f'Config file not found: {args.config}')
+    if not osp.isfile(args.checkpoint):
+        raise SystemExit(f'Checkpoint file not found: {args.checkpoint}')
+    images, others = list_inputs(args.input)
+    if not images:
+        raise SystemExit(f'No images found in {args.input}.')
+    inputs = {osp.realpath(p) for p in images}
+    collisions = [p for p in images if osp.realpath(output_path(p, args.outdir)) in inputs]
+    if collisions:
+        raise SystemExit(f'Refusing to overwrite input image(s) {", ".join(collisions[:3])}: '
+                         'choose an OUTDIR other than the input folder.')
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
+    model = init_model(cfg, args.checkpoint, device=device, seed=args.seed)
+
+    os.makedirs(args.outdir, exist_ok=True)
+    failed = [(p, 'not an image file') for p in others]
+    restored = 0
+    progress = ProgressBar(len(images), file=sys.stderr)
+    for path in images:
+        try:
+            image = read_rgb(path)
+        except ImageReadError as error:
+            failed.append((path, str(error)))
+        else:
+            write_rgb(restore_image(model, image), output_path(path, args.outdir))
+            restored += 1
+        progress.update()
+    sys.stderr.write('\n')
+    for path, reason in failed:
+        print(f'skipped {path}: {reason}', file=sys.stderr)
+    print(f'restored {restored} of {len(images)} image(s) -> {args.outdir}')
+    return 0 if restored else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""Evaluate a checkpoint: ``python tools/test.py CONFIG CHECKPOINT [options]``; prints the metrics.
+
+Examples:
+    python tools/test.py configs/lol.py work_dirs/lol/best_PSNR.pth \\
+        --cfg-options test_dataloader.dataset.data_root=/data/LOL
+    python tools/test.py configs/demo.py work_dirs/demo/iter_300.pth --out-dir restored/
+Several GPUs (or CPU processes): tools/dist_test.sh CONFIG CHECKPOINT N [options].
+The metrics are also written to WORK_DIR/metrics.json.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
+
+from rf.engine.runner_setup import (add_common_arguments, build_runner,  # noqa: E402
+                                    checkpoint_path, load_config)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog='\n'.join(__doc__.splitlines()[2:]))
+    parser.add_argument('config', help='the experiment config')
+    parser.add_argument('checkpoint', help='the checkpoint (.pth) to evaluate')
+    parser.add_argument('--out-dir', help='save restored images (and input | restored | ground '
+                        'truth grids in OUT_DIR/grids) here')
+    parser.add_argument('--no-grid', action='store_true', help='with --out-dir: skip the grids')
+    add_common_arguments(parser)
+    return parser.parse_args(argv)
+
+
+def format_metrics(metrics: dict) -> str:
+    return '  '.join(f'{k}: {v:.4f}' if isinstance(v, float) else f'{k}: {v}'
+                     for k, v in metrics.items())
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    cfg = load_config(args.config, args)
+    cfg.load_from = checkpoint_path(args.checkpoint)
+    cfg.resume = False
+    if args.out_dir:
+        hooks = list(cfg.get('custom_hooks', []))
+        hooks.append(dict(type='SaveRestoredImagesHook', out_dir=args.out_dir,
+                          grid=not args.no_grid))
+        cfg.custom_hooks = hooks
+    runner = build_runner(cfg)
+    metrics = runner.test()
+    if runner.rank == 0:
+        os.makedirs(runner.work_dir, exist_ok=True)
+        with open(osp.join(runner.work_dir, 'metrics.json'), 'w') as handle:
+            json.dump(dict(config=args.config, checkpoint=args.checkpoint, metrics=metrics),
+                      handle, indent=2)
+        print(f'metrics: {format_metrics(metrics)}', flush=True)
+    return metrics
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,53 @@
+"""Train a model from a config: ``python tools/train.py CONFIG [options]``.
+
+Examples:
+    python tools/train.py configs/demo.py
+    python tools/train.py configs/lol.py --cfg-options train_dataloader.dataset.data_root=/data/LOL
+    python tools/train.py configs/lol.py --resume                    # the work dir's last checkpoint
+    python tools/train.py configs/lol.py --resume work_dirs/lol/iter_4000.pth
+Several GPUs (or CPU processes): tools/dist_train.sh CONFIG N [options].
+"""
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
+
+from rf.engine.runner_setup import (add_common_arguments, build_runner,  # noqa: E402
+                                    checkpoint_path, load_config)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog='\n'.join(__doc__.splitlines()[2:]))
+    parser.add_argument('config', help='the experiment config, e.g. configs/lol.py')
+    parser.add_argument('--resume', nargs='?', const='auto', metavar='CKPT',
+                        help='resume optimizer, scheduler, iteration and RNG state: from CKPT, or '
+                        "from the work dir's last checkpoint when no path is given")
+    parser.add_argument('--amp', action='store_true',
+                        help='mixed precision (AmpOptimWrapper; needs a GPU)')
+    add_common_arguments(parser)
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    cfg = load_config(args.config, args)
+    if args.amp:
+        import torch
+        if not torch.cuda.is_available():
+            raise SystemExit('--amp needs a GPU: mixed precision on this CPU would be bf16, which '
+                             'is emulated and much slower than fp32.')
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    if args.resume == 'auto':
+        cfg.resume, cfg.load_from = True, None
+    elif args.resume:
+        cfg.resume, cfg.load_from = True, checkpoint_path(args.resume)
+    runner = build_runner(cfg)
+    runner.train()
+
+
+if __name__ == '__main__':
+    main()
