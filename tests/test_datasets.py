@@ -113,6 +113,16 @@ def test_paired_crop_and_flip_identical_across_input_target_and_mask(rng):
     assert len(crops) > 5, 'the crop should be random'
 
 
+def test_paired_crop_follows_numpys_global_seed(rng):
+    transform = PairedAlbumentations(transforms=[dict(type='RandomCrop', height=8, width=8)])
+    image = random_image(rng, 40, 50)
+
+    def crops():
+        np.random.seed(123)
+        return [transform(dict(degraded=image, gt=image))['gt'].tobytes() for _ in range(5)]
+    assert crops() == crops()
+
+
 def test_crop_larger_than_image_names_the_file(rng):
     transform = PairedAlbumentations(transforms=[dict(type='RandomCrop', height=64, width=64)])
     image = random_image(rng, 40, 50)

@@ -17,8 +17,9 @@ env_cfg = dict(
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
     dist_cfg=dict(backend='nccl'),
 )
-# device_ids=None on CPU-only machines (gloo); MMEngine's default elsewhere.
-model_wrapper_cfg = dict(type='RfDistributedDataParallel', broadcast_buffers=False,
+# device_ids=None on CPU-only machines (gloo); MMEngine's default elsewhere. The scope prefix is
+# needed: MMEngine looks the wrapper up with get(), which does not follow the default scope.
+model_wrapper_cfg = dict(type='rf.RfDistributedDataParallel', broadcast_buffers=False,
                          find_unused_parameters=False)
 
 randomness = dict(seed=0, deterministic=False)

@@ -36,14 +36,31 @@ def restore_rng_state(state: dict) -> None:
 
 @HOOKS.register_module()
 class RNGStateHook(Hook):
-    """Checkpoint ``checkpoint['rng_state'] = [state of rank 0, rank 1, ...]`` and restore it."""
+    """Checkpoint ``checkpoint['rng_state'] = [state of rank 0, rank 1, ...]`` and restore it.
 
-    priority = 'VERY_LOW'
+    Only rank 0 saves checkpoints (``before_save_checkpoint`` runs there alone), so with several
+    processes every rank's state is gathered after each training iteration, before the
+    checkpoint hook (priority VERY_LOW) runs; the cost is one small all-gather per iteration.
+    """
+
+    priority = 'LOW'
+
+    def __init__(self) -> None:
+        self._gathered = None
+
+    @staticmethod
+    def _several_processes() -> bool:
+        return is_distributed() and get_world_size() > 1
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+        if self._several_processes():
+            self._gathered = all_gather_object(capture_rng_state())
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        state = capture_rng_state()
-        states = all_gather_object(state) if is_distributed() else [state]
-        checkpoint[KEY] = states
+        if not self._several_processes():
+            checkpoint[KEY] = [capture_rng_state()]
+        elif self._gathered is not None:
+            checkpoint[KEY] = self._gathered
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         states = checkpoint.get(KEY)

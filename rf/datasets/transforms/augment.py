@@ -1,6 +1,8 @@
 """Paired augmentation through albumentations: one random draw applied to every image of a sample."""
 from typing import List, Sequence
 
+import numpy as np
+
 from mmcv.transforms import BaseTransform
 
 from rf.registry import TRANSFORMS
@@ -28,7 +30,9 @@ class PairedAlbumentations(BaseTransform):
         mask_keys: keys augmented as masks (nearest interpolation, no colour changes).
 
     Spatial transforms see one random draw for all keys, so crops and flips stay aligned. An image
-    smaller than a ``RandomCrop`` is refused with the file's name.
+    smaller than a ``RandomCrop`` is refused with the file's name. Albumentations seeds itself
+    from the OS unless told otherwise; here every call is seeded from numpy's global generator,
+    which MMEngine seeds (per worker), so a seeded run makes the same crops every time.
     """
 
     def __init__(self, transforms: List[dict], image_keys: Sequence[str] = ('degraded', 'gt'),
@@ -57,6 +61,7 @@ class PairedAlbumentations(BaseTransform):
         named = {'image': results[first]}
         named.update({key: results[key] for key in self.image_keys[1:] + self.mask_keys
                       if results.get(key) is not None})
+        self.pipeline.set_random_seed(int(np.random.randint(0, 2**31 - 1)))
         out = self.pipeline(**named)
         results[first] = out['image']
         for key in self.image_keys[1:] + self.mask_keys:
