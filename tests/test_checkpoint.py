@@ -54,3 +54,25 @@ def test_missing_and_corrupt_files_name_the_file(tmp_path):
     (tmp_path / 'bad.pth').write_bytes(b'not a zip or pickle')
     with pytest.raises(RuntimeError, match='bad.pth'):
         load_checkpoint_file(str(tmp_path / 'bad.pth'))
+
+
+def test_mmengine_loading_goes_through_the_safe_loader(tmp_path):
+    """load_from / resume use MMEngine's CheckpointLoader: rf replaces its local-file scheme."""
+    import os
+
+    from mmengine.runner.checkpoint import _load_checkpoint
+
+    import rf.engine  # noqa: F401  (installs the loader, as building any rf model does)
+
+    class Call:
+        def __reduce__(self):
+            return (os.system, ('true',))
+
+    path = tmp_path / 'evil.pth'
+    torch.save({'state_dict': {}, 'meta': {'x': Call()}}, path)
+    with pytest.raises(UnsafeCheckpointError, match='system'):
+        _load_checkpoint(str(path), map_location='cpu')
+    good = tmp_path / 'good.pth'
+    torch.save({'state_dict': {'w': torch.ones(2)}}, good)
+    assert torch.equal(_load_checkpoint(str(good), map_location='cpu')['state_dict']['w'],
+                       torch.ones(2))

@@ -67,3 +67,16 @@ def test_identical_images_and_clear_errors():
         metric.process(None, [{'gt': gt}])
     with pytest.raises(ValueError, match='channel'):
         METRICS.build(dict(type='PSNR', channel='lab'))
+
+
+def test_input_source_scores_the_degraded_input():
+    pred, gt = random_pair(5)
+    degraded, _ = random_pair(6)
+    metric = METRICS.build(dict(type='PSNR', source='input'))
+    metric.process({'inputs': {'degraded': [degraded]}}, [{'pred_img': pred, 'gt': gt}])
+    result = metric.compute_metrics(metric.results)
+    assert list(result) == ['PSNR_input']
+    assert result['PSNR_input'] == pytest.approx(
+        peak_signal_noise_ratio(hwc(gt), hwc(degraded), data_range=255), rel=1e-10)
+    with pytest.raises(ValueError, match='source'):
+        METRICS.build(dict(type='PSNR', source='gt'))

@@ -1,29 +1,9 @@
 #!/usr/bin/env bash
-# Distributed training through torchrun: tools/dist_train.sh CONFIG NUM_PROCS [train.py options]
-# Several machines: set NNODES, NODE_RANK, MASTER_ADDR and PORT on each (PORT defaults to a free one
-# on a single machine). GPUs use NCCL; CPU-only machines run NUM_PROCS gloo processes.
+# Distributed training: tools/dist_train.sh CONFIG NUM_PROCS [train.py options]
+# NNODES, NODE_RANK, MASTER_ADDR, PORT for several machines (see tools/torchrun.sh).
 set -euo pipefail
 if [ $# -lt 2 ]; then
     echo "usage: $0 CONFIG NUM_PROCS [train.py options]" >&2
     exit 2
 fi
-CONFIG=$1
-NPROCS=$2
-shift 2
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-python_bin="${PYTHON:-$( [ -x "$root/.venv/bin/python" ] && echo "$root/.venv/bin/python" || echo python3 )}"
-NNODES=${NNODES:-1}
-NODE_RANK=${NODE_RANK:-0}
-MASTER_ADDR=${MASTER_ADDR:-127.0.0.1}
-if [ -z "${PORT:-}" ]; then
-    if [ "$NNODES" -gt 1 ]; then
-        echo "$0: set PORT (the same on every machine) for a multi-machine run" >&2
-        exit 2
-    fi
-    PORT=$("$python_bin" -c "import socket; s=socket.socket(); s.bind(('', 0)); print(s.getsockname()[1])")
-fi
-export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
-exec "$python_bin" -m torch.distributed.run \
-    --nnodes="$NNODES" --node_rank="$NODE_RANK" --master_addr="$MASTER_ADDR" \
-    --nproc_per_node="$NPROCS" --master_port="$PORT" \
-    "$root/tools/train.py" "$CONFIG" --launcher pytorch "$@"
+exec bash "$(dirname "${BASH_SOURCE[0]}")/torchrun.sh" "$2" tools/train.py "$1" "${@:3}"

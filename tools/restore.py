@@ -8,7 +8,6 @@ Examples:
     python tools/restore.py configs/lol.py lol.pth my_dark_photo.jpg restored/
     python tools/restore.py configs/demo.py work_dirs/demo/iter_300.pth photos/ restored/ --seed 1
 """
-import argparse
 import os
 import os.path as osp
 import sys
@@ -18,11 +17,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a ch
 
 from mmengine.config import DictAction  # noqa: E402
 
+from rf.engine.runner_setup import tool_parser  # noqa: E402
+
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog='\n'.join(__doc__.splitlines()[2:]))
+    parser = tool_parser(__doc__)
     parser.add_argument('config', help='the config the checkpoint was trained with')
     parser.add_argument('checkpoint', help='the checkpoint (.pth)')
     parser.add_argument('input', help='an image, or a folder of images')

@@ -7,7 +7,6 @@ Examples:
 Several GPUs (or CPU processes): tools/dist_test.sh CONFIG CHECKPOINT N [options].
 The metrics are also written to WORK_DIR/metrics.json.
 """
-import argparse
 import json
 import os
 import os.path as osp
@@ -17,13 +16,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 
 from rf.engine.runner_setup import (add_common_arguments, build_runner,  # noqa: E402
-                                    checkpoint_path, load_config)
+                                    checkpoint_path, load_config, tool_parser)
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog='\n'.join(__doc__.splitlines()[2:]))
+    parser = tool_parser(__doc__)
     parser.add_argument('config', help='the experiment config')
     parser.add_argument('checkpoint', help='the checkpoint (.pth) to evaluate')
     parser.add_argument('--out-dir', help='save restored images (and input | restored | ground '

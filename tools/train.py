@@ -7,20 +7,17 @@ Examples:
     python tools/train.py configs/lol.py --resume work_dirs/lol/iter_4000.pth
 Several GPUs (or CPU processes): tools/dist_train.sh CONFIG N [options].
 """
-import argparse
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 
 from rf.engine.runner_setup import (add_common_arguments, build_runner,  # noqa: E402
-                                    checkpoint_path, load_config)
+                                    checkpoint_path, load_config, tool_parser)
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog='\n'.join(__doc__.splitlines()[2:]))
+    parser = tool_parser(__doc__)
     parser.add_argument('config', help='the experiment config, e.g. configs/lol.py')
     parser.add_argument('--resume', nargs='?', const='auto', metavar='CKPT',
                         help='resume optimizer, scheduler, iteration and RNG state: from CKPT, or '

@@ -1,6 +1,5 @@
 """What tools/train.py and tools/test.py share: config loading, overrides and runner building."""
 import argparse
-import os
 import os.path as osp
 from typing import Optional
 
@@ -8,6 +7,13 @@ from mmengine.config import Config, DictAction
 
 from rf.engine.distributed import init_cpu_distributed
 from rf.engine.safe_loading import install_safe_checkpoint_loader
+
+
+def tool_parser(doc: str) -> argparse.ArgumentParser:
+    """A parser whose description is the docstring's first line and whose epilog is the rest."""
+    lines = doc.strip().splitlines()
+    return argparse.ArgumentParser(description=lines[0], epilog='\n'.join(lines[2:]),
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
 
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,7 +46,6 @@ def load_config(path: str, args: argparse.Namespace) -> Config:
 def build_runner(cfg: Config):
     """``Runner.from_cfg`` after rf's setup: safe checkpoint loading, gloo on CPU-only machines."""
     install_safe_checkpoint_loader()
-    os.environ.setdefault('LOCAL_RANK', str(os.environ.get('LOCAL_RANK', 0)))
     init_cpu_distributed(cfg.get('launcher', 'none'))
     if 'runner_type' in cfg:
         from mmengine.registry import RUNNERS

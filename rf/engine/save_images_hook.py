@@ -1,5 +1,4 @@
 """Write restored images, and side-by-side grids (input | restored | ground truth), at test time."""
-import os
 import os.path as osp
 from typing import Optional, Sequence
 
@@ -77,4 +76,3 @@ class SaveRestoredImagesHook(Hook):
                                f'{osp.abspath(self.out_dir)}' +
                                (f' and grids to {osp.join(osp.abspath(self.out_dir), "grids")}'
                                 if self.grid else ''))
-        os.makedirs(self.out_dir, exist_ok=True)
