@@ -11,7 +11,9 @@ train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=ma
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 
-optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='AdamW', lr=1e-3),
+# GuardedOptimWrapper: MMEngine's OptimWrapper that stops on a NaN/inf loss before the weights
+# change (on_nonfinite='skip' skips such steps instead).
+optim_wrapper = dict(type='GuardedOptimWrapper', optimizer=dict(type='AdamW', lr=1e-3),
                      clip_grad=dict(max_norm=1.0))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=20),
@@ -21,6 +23,6 @@ param_scheduler = [
 
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=20),
-    checkpoint=dict(type='CheckpointHook', interval=max_iters, by_epoch=False, max_keep_ckpts=1,
-                    save_last=True),
+    checkpoint=dict(type='CrashSafeCheckpointHook', interval=max_iters, by_epoch=False,
+                    max_keep_ckpts=1, save_last=True),
 )

@@ -11,7 +11,9 @@ train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 
-optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='AdamW', lr=base_lr),
+# GuardedOptimWrapper: MMEngine's OptimWrapper that stops on a NaN/inf loss before the weights
+# change (on_nonfinite='skip' skips such steps instead).
+optim_wrapper = dict(type='GuardedOptimWrapper', optimizer=dict(type='AdamW', lr=base_lr),
                      clip_grad=dict(max_norm=1.0))
 # Cosine from lr to 3e-5; the floor is a ratio so that it scales with the learning rate.
 param_scheduler = [dict(type='CosineAnnealingLR', by_epoch=True, begin=0, end=max_epochs,
@@ -21,7 +23,7 @@ auto_scale_lr = dict(enable=True, base_batch_size=32)
 
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=10),
-    checkpoint=dict(type='CheckpointHook', interval=100, by_epoch=True, max_keep_ckpts=3,
-                    save_last=True, save_best='PSNR', rule='greater'),
+    checkpoint=dict(type='CrashSafeCheckpointHook', interval=100, by_epoch=True,
+                    max_keep_ckpts=3, save_last=True, save_best='PSNR', rule='greater'),
 )
 log_processor = dict(by_epoch=True)

@@ -13,7 +13,12 @@ import numpy as np
 import torch
 
 
-class UnsafeCheckpointError(RuntimeError):
+class CheckpointError(RuntimeError):
+    """A checkpoint that cannot be used: truncated, corrupt, unsafe or for another network."""
+    rf_user_error = True
+
+
+class UnsafeCheckpointError(CheckpointError):
     """The checkpoint pickles an object outside the allow-list."""
 
 
@@ -55,5 +60,6 @@ def load_checkpoint_file(path: str, map_location='cpu', extra_allowed: Iterable[
                 f'Refusing to load {path}: it pickles a Python object outside rf\'s allow-list '
                 f'({detail}). Only tensors, containers and what MMEngine itself stores are '
                 f'loaded; no code from the file was run.') from None
-        raise RuntimeError(f'Could not read checkpoint {path}: {type(exc).__name__}: '
-                           f'{text.splitlines()[0] if text else exc}') from exc
+        raise CheckpointError(f'Could not read checkpoint {path} (truncated or corrupt?): '
+                              f'{type(exc).__name__}: {text.splitlines()[0] if text else exc}'
+                              ) from None

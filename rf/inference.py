@@ -12,36 +12,52 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmengine.structures import BaseDataElement
 
-from rf.checkpoint import load_checkpoint_file
+from rf.checkpoint import CheckpointError, load_checkpoint_file
 from rf.registry import MODELS
 
 
-def _state_dict(checkpoint) -> dict:
+def _state_dict(checkpoint, path: str) -> dict:
     if isinstance(checkpoint, dict) and isinstance(checkpoint.get('state_dict'), dict):
         return checkpoint['state_dict']
-    if isinstance(checkpoint, dict) and all(torch.is_tensor(v) for v in checkpoint.values()):
+    if isinstance(checkpoint, dict) and checkpoint and all(
+            torch.is_tensor(v) for v in checkpoint.values()):
         return checkpoint
-    raise ValueError('The checkpoint holds no state_dict (expected an MMEngine checkpoint or a '
-                     'plain state dict).')
+    raise CheckpointError(f'{path} holds no state_dict (expected an MMEngine checkpoint or a '
+                          'plain state dict).')
+
+
+def mismatch_report(own: dict, state: dict, path: str) -> Optional[str]:
+    """The first missing, unexpected and wrongly shaped keys of ``state`` against ``own``, or
+    None when the two match."""
+    missing = [k for k in own if k not in state]
+    unexpected = [k for k in state if k not in own]
+    shapes = [f'{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(own[k].shape)}'
+              for k in own if k in state and hasattr(state[k], 'shape')
+              and state[k].shape != own[k].shape]
+    if not (missing or unexpected or shapes):
+        return None
+    lines = [f'{path} does not match the config\'s network:']
+    for title, items in (('missing', missing), ('unexpected', unexpected),
+                         ('wrong shape', shapes)):
+        if items:
+            more = f' (and {len(items) - 5} more)' if len(items) > 5 else ''
+            lines.append(f'  {len(items)} {title} key(s): {", ".join(items[:5])}{more}')
+    return '\n'.join(lines)
+
+
+def check_weights(model: torch.nn.Module, path: str) -> dict:
+    """Load ``path``'s state dict (safely); raise :class:`CheckpointError` listing the first
+    mismatches when it does not fit ``model``."""
+    state = _state_dict(load_checkpoint_file(path, map_location='cpu'), path)
+    report = mismatch_report(model.state_dict(), state, path)
+    if report:
+        raise CheckpointError(report)
+    return state
 
 
 def load_weights(model: torch.nn.Module, path: str) -> None:
     """Load ``path`` (safely) into ``model``; a key or shape mismatch lists the first ones."""
-    state = _state_dict(load_checkpoint_file(path, map_location='cpu'))
-    own = model.state_dict()
-    missing = [k for k in own if k not in state]
-    unexpected = [k for k in state if k not in own]
-    shapes = [f'{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(own[k].shape)}'
-              for k in own if k in state and state[k].shape != own[k].shape]
-    if missing or unexpected or shapes:
-        lines = [f'{path} does not match the config\'s network:']
-        for title, items in (('missing', missing), ('unexpected', unexpected),
-                             ('wrong shape', shapes)):
-            if items:
-                more = f' (and {len(items) - 5} more)' if len(items) > 5 else ''
-                lines.append(f'  {len(items)} {title} key(s): {", ".join(items[:5])}{more}')
-        raise ValueError('\n'.join(lines))
-    model.load_state_dict(state)
+    model.load_state_dict(check_weights(model, path))
 
 
 def init_model(config: Union[str, Config], checkpoint: Optional[str] = None,

@@ -60,7 +60,8 @@ METRICS = PluginRegistry('metric', parent=MMENGINE_METRICS, scope='rf', location
 EVALUATOR = PluginRegistry('evaluator', parent=MMENGINE_EVALUATOR, scope='rf')
 HOOKS = PluginRegistry('hook', parent=MMENGINE_HOOKS, scope='rf', locations=['rf.engine'])
 OPTIMIZERS = PluginRegistry('optimizer', parent=MMENGINE_OPTIMIZERS, scope='rf')
-OPTIM_WRAPPERS = PluginRegistry('optim wrapper', parent=MMENGINE_OPTIM_WRAPPERS, scope='rf')
+OPTIM_WRAPPERS = PluginRegistry('optim wrapper', parent=MMENGINE_OPTIM_WRAPPERS, scope='rf',
+                                locations=['rf.engine'])
 PARAM_SCHEDULERS = PluginRegistry('parameter scheduler', parent=MMENGINE_PARAM_SCHEDULERS, scope='rf')
 MODEL_WRAPPERS = PluginRegistry('model wrapper', parent=MMENGINE_MODEL_WRAPPERS, scope='rf',
                                 locations=['rf.engine'])

@@ -17,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a ch
 
 from mmengine.config import DictAction  # noqa: E402
 
+from rf.engine.error_messages import require_keys, run_cli  # noqa: E402
 from rf.engine.runner_setup import tool_parser  # noqa: E402
 
 
@@ -76,6 +77,7 @@ def main(argv=None) -> int:
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
+    require_keys(cfg, ('model',), args.config, 'restoring')
     device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
     model = init_model(cfg, args.checkpoint, device=device, seed=args.seed)
 
@@ -100,4 +102,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(run_cli(main))

@@ -15,8 +15,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 
+from rf.engine.error_messages import run_cli  # noqa: E402
 from rf.engine.runner_setup import (add_common_arguments, build_runner,  # noqa: E402
                                     checkpoint_path, load_config, tool_parser)
+from rf.inference import check_weights  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -37,7 +39,8 @@ def format_metrics(metrics: dict) -> str:
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
-    cfg = load_config(args.config, args)
+    cfg = load_config(args.config, args, purpose='testing',
+                      required=('model', 'test_dataloader', 'test_evaluator', 'test_cfg'))
     cfg.load_from = checkpoint_path(args.checkpoint)
     cfg.resume = False
     if args.out_dir:
@@ -46,6 +49,9 @@ def main(argv=None) -> dict:
                           grid=not args.no_grid))
         cfg.custom_hooks = hooks
     runner = build_runner(cfg)
+    # MMEngine loads load_from non-strictly (a warning, then the test runs on random weights);
+    # a checkpoint for another network is refused here, naming the first mismatched keys.
+    check_weights(getattr(runner.model, 'module', runner.model), args.checkpoint)
     metrics = runner.test()
     if runner.rank == 0:
         os.makedirs(runner.work_dir, exist_ok=True)
@@ -57,4 +63,4 @@ def main(argv=None) -> dict:
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_cli(main))

@@ -12,6 +12,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 
+from rf.engine.error_messages import run_cli  # noqa: E402
+from rf.engine.nonfinite_guard import NonFiniteLossError  # noqa: E402
+from rf.engine.resume import find_resume_checkpoint  # noqa: E402
 from rf.engine.runner_setup import (add_common_arguments, build_runner,  # noqa: E402
                                     checkpoint_path, load_config, tool_parser)
 
@@ -30,21 +33,34 @@ def parse_args(argv=None):
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    cfg = load_config(args.config, args)
+    cfg = load_config(args.config, args, purpose='training',
+                      required=('model', 'train_dataloader', 'train_cfg', 'optim_wrapper'))
     if args.amp:
         import torch
         if not torch.cuda.is_available():
             raise SystemExit('--amp needs a GPU: mixed precision on this CPU would be bf16, which '
                              'is emulated and much slower than fp32.')
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        guarded = cfg.optim_wrapper.get('type') in ('GuardedOptimWrapper',
+                                                    'rf.GuardedOptimWrapper')
+        cfg.optim_wrapper.type = 'GuardedAmpOptimWrapper' if guarded else 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
     if args.resume == 'auto':
-        cfg.resume, cfg.load_from = True, None
+        # Resolved here, not by MMEngine: a copied work dir's last_checkpoint names the old path.
+        cfg.load_from = find_resume_checkpoint(cfg.work_dir)
+        cfg.resume = cfg.load_from is not None
+        if cfg.load_from is None:
+            print(f'--resume: no checkpoint in {cfg.work_dir}; training from the start.',
+                  file=sys.stderr)
     elif args.resume:
         cfg.resume, cfg.load_from = True, checkpoint_path(args.resume)
     runner = build_runner(cfg)
-    runner.train()
+    try:
+        runner.train()
+    except NonFiniteLossError as error:
+        last = find_resume_checkpoint(runner.work_dir)
+        kept = f' The last good checkpoint is {last}.' if last else ' No checkpoint was saved yet.'
+        raise SystemExit(f'error: {error}{kept}') from None
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_cli(main))

@@ -1,13 +1,15 @@
 # Runtime shared by every rf experiment: MMEngine hooks, logging, the CPU/GPU distributed
 # wrapper and the RNG-state hook that makes --resume continue the random streams.
+# CrashSafeCheckpointHook is MMEngine's CheckpointHook with atomic writes (a killed run keeps
+# every complete checkpoint and a valid last_checkpoint).
 default_scope = 'rf'
 
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', interval=1000, by_epoch=False, max_keep_ckpts=3,
-                    save_last=True),
+    checkpoint=dict(type='CrashSafeCheckpointHook', interval=1000, by_epoch=False,
+                    max_keep_ckpts=3, save_last=True),
     sampler_seed=dict(type='DistSamplerSeedHook'),
 )
 custom_hooks = [dict(type='RNGStateHook')]

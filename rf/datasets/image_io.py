@@ -1,15 +1,15 @@
 """Reading images as 8-bit RGB through mmcv, with one clear error per bad file."""
 import os
 import warnings
-from typing import Optional
 
 import numpy as np
 
+from rf.datasets.errors import ImageReadError, MaskNotBinaryError
+
+__all__ = ['IMAGE_EXTENSIONS', 'ImageReadError', 'LossyConversionWarning', 'MaskNotBinaryError',
+           'is_image_file', 'read_mask', 'read_rgb', 'to_rgb8', 'write_rgb']
+
 IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp', '.ppm', '.pgm')
-
-
-class ImageReadError(ValueError):
-    """A file that cannot be read as an image (missing, truncated, not an image)."""
 
 
 class LossyConversionWarning(UserWarning):
@@ -79,14 +79,28 @@ def read_rgb(path: str) -> np.ndarray:
     return to_rgb8(_decode(path), source=path)
 
 
-def read_mask(path: str, threshold: Optional[int] = 127) -> np.ndarray:
-    """Read a binary mask as (H, W) uint8 in {0, 1} (pixels above ``threshold`` are 1)."""
+def read_mask(path: str, tolerance: float = 0.125, max_ambiguous: float = 0.01) -> np.ndarray:
+    """Read a binary mask as (H, W) uint8 in {0, 1}.
+
+    Pixels within ``tolerance`` (a fraction of the full range) of black or white count as 0 or 1,
+    which absorbs JPEG noise and anti-aliased edges; a mask with more than ``max_ambiguous`` of
+    its pixels in between is refused with :class:`MaskNotBinaryError`.
+    """
     image = _decode(path)
     if image.ndim == 3:
+        if image.shape[2] >= 3 and not (np.array_equal(image[..., 0], image[..., 1])
+                                         and np.array_equal(image[..., 0], image[..., 2])):
+            raise MaskNotBinaryError(f'Mask {path} is a colour image; a mask must be black and '
+                                     'white.')
         image = image[..., 0]
-    if image.dtype == np.uint16:
-        image = (image // 257).astype(np.uint8)
-    return (image > threshold).astype(np.uint8)
+    full = 65535.0 if image.dtype == np.uint16 else 255.0
+    values = image.astype(np.float32) / full
+    ambiguous = float(np.mean((values > tolerance) & (values < 1 - tolerance)))
+    if ambiguous > max_ambiguous:
+        raise MaskNotBinaryError(
+            f'Mask {path} is not binary: {ambiguous:.1%} of its pixels are neither near black '
+            f'nor near white (at most {max_ambiguous:.1%} allowed).')
+    return (values > 0.5).astype(np.uint8)
 
 
 def write_rgb(image: np.ndarray, path: str) -> None:

@@ -1,11 +1,14 @@
 """A dataset of (degraded, ground truth[, mask]) image pairs stored in two (or three) folders."""
+import logging
 import os
 import re
 import warnings
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from mmengine.dataset import BaseDataset
+from mmengine.logging import print_log
 
+from rf.datasets.errors import DataError
 from rf.datasets.image_io import is_image_file
 from rf.registry import DATASETS
 
@@ -49,6 +52,10 @@ class PairedImageDataset(BaseDataset):
             extension); ``(pattern, replacement)`` maps the degraded stem with ``re.sub``, e.g.
             ``('_rain$', '_clean')`` for Raindrop or ``('^low', 'normal')`` for LOL-v2.
         mask_name: the same rule for masks.
+        skip_bad_pairs: instead of stopping at the first bad sample (unreadable file, sizes
+            that differ, smaller than the crop, a mask that is not binary), run the pipeline
+            once over every sample when the dataset is built, leave the bad ones out and log how
+            many were skipped and why. A file that goes bad later is skipped when it is met.
         pipeline, test_mode, ...: as :class:`mmengine.dataset.BaseDataset`.
 
     A degraded image without its ground truth (or mask) is an error that lists the missing files;
@@ -57,13 +64,15 @@ class PairedImageDataset(BaseDataset):
 
     def __init__(self, data_root: str = '', degraded_dir: str = 'low', gt_dir: str = 'high',
                  mask_dir: Optional[str] = None, gt_name: NameRule = None,
-                 mask_name: NameRule = None, **kwargs) -> None:
+                 mask_name: NameRule = None, skip_bad_pairs: bool = False, **kwargs) -> None:
         if not data_root:
             raise ValueError(f'{type(self).__name__} needs data_root: set it in the config or '
                              'with --cfg-options train_dataloader.dataset.data_root=PATH.')
         self.degraded_dir, self.gt_dir, self.mask_dir = degraded_dir, gt_dir, mask_dir
         self.gt_name = tuple(gt_name) if gt_name else None
         self.mask_name = tuple(mask_name) if mask_name else None
+        self.skip_bad_pairs = bool(skip_bad_pairs)
+        self.skipped: List[Tuple[str, str]] = []
         super().__init__(data_root=data_root, **kwargs)
 
     def _folder(self, relative: str) -> str:
@@ -111,3 +120,39 @@ class PairedImageDataset(BaseDataset):
                 info['mask_path'] = os.path.join(self._folder(self.mask_dir), masks[name])
             data_list.append(info)
         return data_list
+
+    def filter_data(self) -> List[dict]:
+        """With ``skip_bad_pairs``: the samples whose pipeline runs, the rest reported."""
+        data_list = super().filter_data()
+        if not self.skip_bad_pairs:
+            return data_list
+        kept = []
+        for info in data_list:
+            try:
+                self.pipeline(dict(info))
+            except DataError as error:
+                self.skipped.append((info.get('degraded_path', info.get('img_id')), str(error)))
+            else:
+                kept.append(info)
+        if self.skipped:
+            reasons = '\n'.join(f'  {reason}' for _, reason in self.skipped[:20])
+            more = (f'\n  ... and {len(self.skipped) - 20} more' if len(self.skipped) > 20
+                    else '')
+            print_log(f'{type(self).__name__} ({self.data_root}): skipped {len(self.skipped)} '
+                      f'of {len(data_list)} bad pair(s) (skip_bad_pairs=True):\n{reasons}{more}',
+                      logger='current', level=logging.WARNING)
+        if not kept:
+            raise DataError(f'{type(self).__name__}: every one of the {len(data_list)} pairs in '
+                            f'{self.data_root} is bad; the first: {self.skipped[0][1]}')
+        return kept
+
+    def prepare_data(self, idx: int):
+        """A sample; with ``skip_bad_pairs``, None for one that went bad (MMEngine then draws
+        another during training)."""
+        try:
+            return super().prepare_data(idx)
+        except DataError as error:
+            if not self.skip_bad_pairs or self.test_mode:
+                raise
+            print_log(f'Skipped a bad pair: {error}', logger='current', level=logging.WARNING)
+            return None

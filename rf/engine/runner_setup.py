@@ -1,11 +1,13 @@
 """What tools/train.py and tools/test.py share: config loading, overrides and runner building."""
 import argparse
 import os.path as osp
-from typing import Optional
+import sys
+from typing import Optional, Sequence
 
 from mmengine.config import Config, DictAction
 
 from rf.engine.distributed import init_cpu_distributed
+from rf.engine.error_messages import require_keys, unknown_override_keys
 from rf.engine.safe_loading import install_safe_checkpoint_loader
 
 
@@ -28,13 +30,18 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
                         help=argparse.SUPPRESS)
 
 
-def load_config(path: str, args: argparse.Namespace) -> Config:
-    """Read ``path``, apply ``--cfg-options``, set the launcher and the work dir."""
+def load_config(path: str, args: argparse.Namespace, required: Sequence[str] = (),
+                purpose: str = '') -> Config:
+    """Read ``path``, apply ``--cfg-options`` (warning about keys the config does not have),
+    check that the ``required`` keys are there, set the launcher and the work dir."""
     if not osp.isfile(path):
         raise SystemExit(f'Config file not found: {path}')
     cfg = Config.fromfile(path)
-    if args.cfg_options:
+    if getattr(args, 'cfg_options', None):
+        for warning in unknown_override_keys(cfg, args.cfg_options):
+            print(f'warning: {warning}', file=sys.stderr)
         cfg.merge_from_dict(args.cfg_options)
+    require_keys(cfg, required, path, purpose)
     cfg.launcher = args.launcher
     if args.work_dir:
         cfg.work_dir = args.work_dir

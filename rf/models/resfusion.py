@@ -1,4 +1,5 @@
 """The Resfusion model: schedule + backbone + fuser + task + target + loss, as an MMEngine BaseModel."""
+import math
 from typing import Dict, List, Optional, Union
 
 import torch
@@ -7,6 +8,7 @@ from mmengine.structures import BaseDataElement
 
 from rf.diffusion import ResfusionSampler, TruncatedSchedule, q_sample, training_target
 from rf.diffusion.process import check_target
+from rf.models.data_preprocessor import pad_to
 from rf.registry import FUSERS, MODELS, TASKS
 
 ConfigOrModule = Union[dict, torch.nn.Module]
@@ -30,7 +32,11 @@ class Resfusion(BaseModel):
         target: what the backbone predicts: ``'resnoise'`` (default), ``'x0'`` or ``'residual'``.
         loss: the training loss between prediction and target (``dict(type='MSELoss')``).
         sampler: options of :class:`ResfusionSampler` (``variance``, ``clip_x0``) plus ``seed``
-            (a fixed seed makes every test batch reproducible) and ``deterministic``.
+            (a fixed seed makes every test batch reproducible), ``deterministic`` and
+            ``batch_invariant`` (default True: ``predict`` restores each image on its own, at
+            its own padded size and with its own noise, so a restored image does not depend on
+            the batch it came in; False runs the batch through the network at once, which is
+            faster on a GPU but lets padding and kernel choice vary with the batch).
         data_preprocessor: defaults to :class:`RestorationDataPreprocessor`.
 
     Modes: ``loss`` -> ``{'loss': ...}``; ``predict`` -> data samples with ``pred_img`` (float
@@ -56,6 +62,7 @@ class Resfusion(BaseModel):
         sampler = dict(sampler or {})
         self.sample_seed = sampler.pop('seed', None)
         self.deterministic = bool(sampler.pop('deterministic', False))
+        self.batch_invariant = bool(sampler.pop('batch_invariant', True))
         self.sampler = ResfusionSampler(self.schedule, target=self.target, **sampler)
 
     def network(self, x_t: torch.Tensor, t: torch.Tensor, inputs: Dict[str, torch.Tensor]):
@@ -96,10 +103,29 @@ class Resfusion(BaseModel):
 
     def predict(self, inputs: Dict[str, torch.Tensor],
                 data_samples: Optional[List[BaseDataElement]] = None) -> List[BaseDataElement]:
-        restored = (self.restore(inputs) + 1) / 2
+        batch = self.task.degraded(inputs).shape[0]
         if data_samples is None:
-            data_samples = [BaseDataElement() for _ in range(restored.shape[0])]
+            data_samples = [BaseDataElement() for _ in range(batch)]
+        if self.batch_invariant and batch > 1:
+            restored = [self._restore_one(inputs, i, sample.metainfo.get('ori_shape'))
+                        for i, sample in enumerate(data_samples)]
+        else:
+            restored = list(self.restore(inputs))
         for image, sample in zip(restored, data_samples):
+            image = (image + 1) / 2
             height, width = sample.metainfo.get('ori_shape', image.shape[-2:])
             sample.pred_img = image[:, :height, :width].clamp(0, 1)
         return data_samples
+
+    def _restore_one(self, inputs: Dict[str, torch.Tensor], index: int,
+                     ori_shape: Optional[tuple]) -> torch.Tensor:
+        """Sample ``index`` of the batch restored alone, as a batch of one would be."""
+        reference = self.task.degraded(inputs)
+        height, width = ori_shape or reference.shape[-2:]
+        divisor = int(getattr(self.data_preprocessor, 'pad_size_divisor', 1) or 1)
+        padded_h, padded_w = (math.ceil(height / divisor) * divisor,
+                              math.ceil(width / divisor) * divisor)
+        single = {key: (pad_to(value[index, ..., :height, :width], padded_h, padded_w)[None]
+                        if torch.is_tensor(value) and value.dim() == 4 else value)
+                  for key, value in inputs.items()}
+        return self.restore(single)[0]

@@ -5,6 +5,7 @@ import numpy as np
 
 from mmcv.transforms import BaseTransform
 
+from rf.datasets.errors import DataError
 from rf.registry import TRANSFORMS
 
 
@@ -56,7 +57,7 @@ class PairedAlbumentations(BaseTransform):
         height, width = results[first].shape[:2]
         for crop_h, crop_w in self.crop_sizes:
             if height < crop_h or width < crop_w:
-                raise ValueError(f'{results.get(f"{first}_path", first)} is {width}x{height} '
+                raise DataError(f'{results.get(f"{first}_path", first)} is {width}x{height} '
                                  f'(W x H), smaller than the {crop_w}x{crop_h} training crop.')
         named = {'image': results[first]}
         named.update({key: results[key] for key in self.image_keys[1:] + self.mask_keys

@@ -1,9 +1,11 @@
 """Load the images of a restoration sample (degraded, ground truth, mask) from their paths."""
+import warnings
 from typing import Sequence
 
 from mmcv.transforms import BaseTransform
 
-from rf.datasets.image_io import read_mask, read_rgb
+from rf.datasets.errors import DataError
+from rf.datasets.image_io import LossyConversionWarning, read_mask, read_rgb
 from rf.registry import TRANSFORMS
 
 
@@ -13,33 +15,49 @@ class LoadRestorationImages(BaseTransform):
 
     Images become (H, W, 3) uint8 RGB, masks (H, W) uint8 in {0, 1}. A key whose array is already
     in ``results`` (in-memory datasets) is left as it is. Pairs of different sizes are refused
-    with both file names.
+    with both file names. Lossy conversions to 8-bit RGB (16-bit depth, transparency) are
+    reported once per dataset (per loader process), with the first file as the example.
     """
 
     def __init__(self, keys: Sequence[str] = ('degraded', 'gt', 'mask'),
                  mask_keys: Sequence[str] = ('mask',)) -> None:
         self.keys = tuple(keys)
         self.mask_keys = tuple(mask_keys)
+        self._lossy_reported = False
 
     def transform(self, results: dict) -> dict:
         for key in self.keys:
             path = results.get(f'{key}_path')
             if key in results or path is None:
                 continue
-            results[key] = read_mask(path) if key in self.mask_keys else read_rgb(path)
+            results[key] = read_mask(path) if key in self.mask_keys else self._read(path)
         present = [k for k in self.keys if results.get(k) is not None]
         if present:
             first = present[0]
             size = results[first].shape[:2]
             for key in present[1:]:
                 if results[key].shape[:2] != size:
-                    raise ValueError(
+                    raise DataError(
                         f'{results.get(f"{first}_path", first)} is {size[1]}x{size[0]} but '
                         f'{results.get(f"{key}_path", key)} is '
                         f'{results[key].shape[1]}x{results[key].shape[0]} (W x H): a pair must '
                         'have one size.')
             results['ori_shape'] = tuple(size)
         return results
+
+    def _read(self, path: str):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter('always', LossyConversionWarning)
+            image = read_rgb(path)
+        lossy = [w for w in caught if issubclass(w.category, LossyConversionWarning)]
+        if lossy and not self._lossy_reported:
+            self._lossy_reported = True
+            warnings.warn(f'{lossy[0].message} Other lossy conversions in this dataset are not '
+                          'reported.', LossyConversionWarning, stacklevel=2)
+        for other in caught:
+            if not issubclass(other.category, LossyConversionWarning):
+                warnings.warn_explicit(other.message, other.category, other.filename, other.lineno)
+        return image
 
     def __repr__(self) -> str:
         return f'{type(self).__name__}(keys={self.keys})'
