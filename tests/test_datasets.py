@@ -171,3 +171,14 @@ def test_pack_keeps_paths_and_shapes(rng):
     assert packed['inputs']['degraded'].shape == (3, 24, 32)
     assert packed['inputs']['degraded'].dtype == torch.uint8
     assert packed['data_samples'].img_id == 'x' and packed['data_samples'].degraded_path == 'p.png'
+
+
+def test_hold_out_split_is_disjoint_and_complete(tmp_path, rng):
+    make_pairs(tmp_path, rng, names=[f'{i}' for i in range(7)])
+    rest = PairedImageDataset(data_root=str(tmp_path), hold_out_every=3)
+    held = PairedImageDataset(data_root=str(tmp_path), hold_out_every=3, hold_out_part='held_out')
+    rest_ids = [rest.get_data_info(i)['img_id'] for i in range(len(rest))]
+    held_ids = [held.get_data_info(i)['img_id'] for i in range(len(held))]
+    assert held_ids == ['0', '3', '6'] and rest_ids == ['1', '2', '4', '5']
+    with pytest.raises(ValueError, match='hold_out_part'):
+        PairedImageDataset(data_root=str(tmp_path), hold_out_every=3, hold_out_part='val')

@@ -56,6 +56,10 @@ class PairedImageDataset(BaseDataset):
             that differ, smaller than the crop, a mask that is not binary), run the pipeline
             once over every sample when the dataset is built, leave the bad ones out and log how
             many were skipped and why. A file that goes bad later is skipped when it is met.
+        hold_out_every, hold_out_part: a validation split carved from one folder: with
+            ``hold_out_every=N``, every N-th pair (in sorted order, starting with the first) is
+            held out; ``hold_out_part='rest'`` keeps the others (for training), ``'held_out'``
+            those (for validation). ``0`` (default) keeps all.
         pipeline, test_mode, ...: as :class:`mmengine.dataset.BaseDataset`.
 
     A degraded image without its ground truth (or mask) is an error that lists the missing files;
@@ -64,7 +68,12 @@ class PairedImageDataset(BaseDataset):
 
     def __init__(self, data_root: str = '', degraded_dir: str = 'low', gt_dir: str = 'high',
                  mask_dir: Optional[str] = None, gt_name: NameRule = None,
-                 mask_name: NameRule = None, skip_bad_pairs: bool = False, **kwargs) -> None:
+                 mask_name: NameRule = None, skip_bad_pairs: bool = False,
+                 hold_out_every: int = 0, hold_out_part: str = 'rest', **kwargs) -> None:
+        if hold_out_part not in ('rest', 'held_out'):
+            raise ValueError(f"{type(self).__name__}: hold_out_part must be 'rest' or 'held_out', "
+                             f'got {hold_out_part!r}.')
+        self.hold_out_every, self.hold_out_part = int(hold_out_every), hold_out_part
         if not data_root:
             raise ValueError(f'{type(self).__name__} needs data_root: set it in the config or '
                              'with --cfg-options train_dataloader.dataset.data_root=PATH.')
@@ -108,6 +117,10 @@ class PairedImageDataset(BaseDataset):
         degraded = _listing(degraded_folder, 'degraded-image')
         if not degraded:
             raise FileNotFoundError(f'{type(self).__name__}: no images in {degraded_folder}.')
+        if self.hold_out_every > 0:
+            held_out = self.hold_out_part == 'held_out'
+            degraded = [name for i, name in enumerate(degraded)
+                        if (i % self.hold_out_every == 0) == held_out]
         gts = self._match(degraded, self._folder(self.gt_dir), self.gt_name, 'ground-truth')
         masks = (self._match(degraded, self._folder(self.mask_dir), self.mask_name, 'mask')
                  if self.mask_dir else {})
