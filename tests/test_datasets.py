@@ -182,3 +182,32 @@ def test_hold_out_split_is_disjoint_and_complete(tmp_path, rng):
     assert held_ids == ['0', '3', '6'] and rest_ids == ['1', '2', '4', '5']
     with pytest.raises(ValueError, match='hold_out_part'):
         PairedImageDataset(data_root=str(tmp_path), hold_out_every=3, hold_out_part='val')
+
+
+def test_pairs_in_one_folder_by_pattern(tmp_path, rng):
+    """PolyU's layout: X_real.JPG (noisy) beside X_mean.JPG (clean) in one folder."""
+    for stem in ('a', 'b'):
+        write(tmp_path / 'train' / f'{stem}_real.JPG', random_image(rng))
+        write(tmp_path / 'train' / f'{stem}_mean.JPG', random_image(rng))
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')  # no "unpaired ground truth" warning for the noisy files
+        dataset = PairedImageDataset(data_root=str(tmp_path), degraded_dir='train',
+                                     gt_dir='train', degraded_pattern='_real$',
+                                     gt_name=('_real$', '_mean'))
+    infos = [dataset.get_data_info(i) for i in range(len(dataset))]
+    assert [i['degraded_path'].rsplit('/', 1)[1] for i in infos] == ['a_real.JPG', 'b_real.JPG']
+    assert [i['gt_path'].rsplit('/', 1)[1] for i in infos] == ['a_mean.JPG', 'b_mean.JPG']
+
+
+def test_cached_loading_decodes_once_and_hands_out_copies(tmp_path, rng, monkeypatch):
+    from rf.datasets.transforms import loading
+    path = write(tmp_path / 'a.png', random_image(rng))
+    calls = []
+    original = loading.read_rgb
+    monkeypatch.setattr(loading, 'read_rgb', lambda p: calls.append(p) or original(p))
+    load = LoadRestorationImages(keys=('degraded',), cache=True)
+    first = load(dict(degraded_path=str(path)))['degraded']
+    first[:] = 0  # a transform writing in place must not reach the cache
+    second = load(dict(degraded_path=str(path)))['degraded']
+    assert len(calls) == 1
+    np.testing.assert_array_equal(second, cv2.imread(str(path))[..., ::-1])

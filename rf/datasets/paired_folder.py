@@ -52,6 +52,10 @@ class PairedImageDataset(BaseDataset):
             extension); ``(pattern, replacement)`` maps the degraded stem with ``re.sub``, e.g.
             ``('_rain$', '_clean')`` for Raindrop or ``('^low', 'normal')`` for LOL-v2.
         mask_name: the same rule for masks.
+        degraded_pattern: keep only degraded files whose stem matches this regex (``re.search``),
+            for layouts that keep both images of a pair in one folder, e.g. PolyU's
+            ``X_real.JPG`` / ``X_mean.JPG``: ``degraded_dir=gt_dir='train'``,
+            ``degraded_pattern='_real$'``, ``gt_name=('_real$', '_mean')``.
         skip_bad_pairs: instead of stopping at the first bad sample (unreadable file, sizes
             that differ, smaller than the crop, a mask that is not binary), run the pipeline
             once over every sample when the dataset is built, leave the bad ones out and log how
@@ -68,7 +72,8 @@ class PairedImageDataset(BaseDataset):
 
     def __init__(self, data_root: str = '', degraded_dir: str = 'low', gt_dir: str = 'high',
                  mask_dir: Optional[str] = None, gt_name: NameRule = None,
-                 mask_name: NameRule = None, skip_bad_pairs: bool = False,
+                 mask_name: NameRule = None, degraded_pattern: Optional[str] = None,
+                 skip_bad_pairs: bool = False,
                  hold_out_every: int = 0, hold_out_part: str = 'rest', **kwargs) -> None:
         if hold_out_part not in ('rest', 'held_out'):
             raise ValueError(f"{type(self).__name__}: hold_out_part must be 'rest' or 'held_out', "
@@ -81,6 +86,7 @@ class PairedImageDataset(BaseDataset):
         self.gt_name = tuple(gt_name) if gt_name else None
         self.mask_name = tuple(mask_name) if mask_name else None
         self.skip_bad_pairs = bool(skip_bad_pairs)
+        self.degraded_pattern = degraded_pattern
         self.skipped: List[Tuple[str, str]] = []
         super().__init__(data_root=data_root, **kwargs)
 
@@ -103,7 +109,13 @@ class PairedImageDataset(BaseDataset):
             raise FileNotFoundError(
                 f'{len(missing)} degraded image(s) in {self._folder(self.degraded_dir)} have no '
                 f'{what} in {folder}: {_short_list(missing)}.')
-        unpaired = sorted(set(by_stem.values()) - set(pairs.values()))
+        unpaired = set(by_stem.values()) - set(pairs.values())
+        if os.path.abspath(folder) == os.path.abspath(self._folder(self.degraded_dir)):
+            unpaired -= set(degraded)  # one folder holds both images of a pair
+            if self.degraded_pattern:
+                unpaired = {n for n in unpaired
+                            if not re.search(self.degraded_pattern, _stem(n))}
+        unpaired = sorted(unpaired)
         if unpaired:
             warnings.warn(f'{len(unpaired)} {what} file(s) in {folder} have no degraded image '
                           f'and are left out: {_short_list(unpaired)}.', stacklevel=3)
@@ -115,8 +127,12 @@ class PairedImageDataset(BaseDataset):
                                     'exist.')
         degraded_folder = self._folder(self.degraded_dir)
         degraded = _listing(degraded_folder, 'degraded-image')
+        if self.degraded_pattern:
+            degraded = [n for n in degraded if re.search(self.degraded_pattern, _stem(n))]
         if not degraded:
-            raise FileNotFoundError(f'{type(self).__name__}: no images in {degraded_folder}.')
+            what = (f'matching {self.degraded_pattern!r} ' if self.degraded_pattern else '')
+            raise FileNotFoundError(f'{type(self).__name__}: no images {what}in '
+                                    f'{degraded_folder}.')
         if self.hold_out_every > 0:
             held_out = self.hold_out_part == 'held_out'
             degraded = [name for i, name in enumerate(degraded)

@@ -17,12 +17,21 @@ class LoadRestorationImages(BaseTransform):
     in ``results`` (in-memory datasets) is left as it is. Pairs of different sizes are refused
     with both file names. Lossy conversions to 8-bit RGB (16-bit depth, transparency) are
     reported once per dataset (per loader process), with the first file as the example.
+
+    Args:
+        keys: the images to load (``results[f'{key}_path']``).
+        mask_keys: which of them are masks.
+        cache: keep every decoded image in memory (per loader process) and hand out copies,
+            so each file is decoded once per run: worth it when the dataset fits in memory
+            and decoding is a visible share of the step (large PNGs, small networks).
     """
 
     def __init__(self, keys: Sequence[str] = ('degraded', 'gt', 'mask'),
-                 mask_keys: Sequence[str] = ('mask',)) -> None:
+                 mask_keys: Sequence[str] = ('mask',), cache: bool = False) -> None:
         self.keys = tuple(keys)
         self.mask_keys = tuple(mask_keys)
+        self.cache = bool(cache)
+        self._decoded = {}
         self._lossy_reported = False
 
     def transform(self, results: dict) -> dict:
@@ -30,7 +39,7 @@ class LoadRestorationImages(BaseTransform):
             path = results.get(f'{key}_path')
             if key in results or path is None:
                 continue
-            results[key] = read_mask(path) if key in self.mask_keys else self._read(path)
+            results[key] = self._load(path, key in self.mask_keys)
         present = [k for k in self.keys if results.get(k) is not None]
         if present:
             first = present[0]
@@ -44,6 +53,13 @@ class LoadRestorationImages(BaseTransform):
                         'have one size.')
             results['ori_shape'] = tuple(size)
         return results
+
+    def _load(self, path: str, is_mask: bool):
+        if not self.cache:
+            return read_mask(path) if is_mask else self._read(path)
+        if path not in self._decoded:
+            self._decoded[path] = read_mask(path) if is_mask else self._read(path)
+        return self._decoded[path].copy()
 
     def _read(self, path: str):
         with warnings.catch_warnings(record=True) as caught:
@@ -60,4 +76,4 @@ class LoadRestorationImages(BaseTransform):
         return image
 
     def __repr__(self) -> str:
-        return f'{type(self).__name__}(keys={self.keys})'
+        return f'{type(self).__name__}(keys={self.keys}, cache={self.cache})'
