@@ -1,7 +1,8 @@
 """Restore your own images: ``python tools/restore.py CONFIG CKPT INPUT OUTDIR``.
 
 INPUT is one image or a folder of images (any size: they are padded for the network and cropped
-back). Each result is written as OUTDIR/<name>.png; an input is never overwritten. Unreadable
+back). Each result is written as OUTDIR/<name>.png (<name>_<ext>.png when two inputs share a
+name); OUTDIR may not be the input folder, so an input is never overwritten. Unreadable
 files are skipped and named; the exit status is non-zero only when nothing could be restored.
 
 Examples:
@@ -49,8 +50,18 @@ def list_inputs(path: str):
     return images, others
 
 
-def output_path(source: str, outdir: str) -> str:
-    return osp.join(outdir, osp.splitext(osp.basename(source))[0] + '.png')
+def output_paths(sources, outdir: str) -> dict:
+    """``OUTDIR/<stem>.png`` per input; inputs that share a stem (photo.jpg, photo.png) get
+    ``<stem>_<ext>.png`` so that no result replaces another."""
+    stems = {}
+    for source in sources:
+        stems.setdefault(osp.splitext(osp.basename(source))[0], []).append(source)
+    paths = {}
+    for stem, group in stems.items():
+        for source in group:
+            name = stem if len(group) == 1 else f'{stem}_{osp.splitext(source)[1].lstrip(".")}'
+            paths[source] = osp.join(outdir, name + '.png')
+    return paths
 
 
 def main(argv=None) -> int:
@@ -70,10 +81,13 @@ def main(argv=None) -> int:
     if not images:
         raise SystemExit(f'No images found in {args.input}.')
     inputs = {osp.realpath(p) for p in images}
-    collisions = [p for p in images if osp.realpath(output_path(p, args.outdir)) in inputs]
-    if collisions:
-        raise SystemExit(f'Refusing to overwrite input image(s) {", ".join(collisions[:3])}: '
-                         'choose an OUTDIR other than the input folder.')
+    outputs = output_paths(images, args.outdir)
+    collisions = [p for p in images if osp.realpath(outputs[p]) in inputs]
+    input_folders = {osp.realpath(osp.dirname(p) or '.') for p in images}
+    if collisions or osp.realpath(args.outdir) in input_folders:
+        named = ', '.join((collisions or images)[:3])
+        raise SystemExit(f'Refusing to write into the input folder (it could overwrite '
+                         f'{named}): choose an OUTDIR other than the input folder.')
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
@@ -91,7 +105,7 @@ def main(argv=None) -> int:
         except ImageReadError as error:
             failed.append((path, str(error)))
         else:
-            write_rgb(restore_image(model, image), output_path(path, args.outdir))
+            write_rgb(restore_image(model, image), outputs[path])
             restored += 1
         progress.update()
     sys.stderr.write('\n')

@@ -29,6 +29,10 @@ def _decode(path: str) -> np.ndarray:
         raise ImageReadError(f'Cannot read image file {path}: {error.strerror or error}.') from None
     if not content:
         raise ImageReadError(f'Cannot read image file {path}: the file is empty.')
+    if content[:2] == b'\xff\xd8' and content.rfind(b'\xff\xd9') < content.rfind(b'\xff\xda'):
+        # OpenCV decodes a JPEG that lost its last bytes without complaint (end marker gone).
+        raise ImageReadError(f'Cannot decode image file {path}: a truncated JPEG (no end '
+                             'marker after the image data).')
     try:
         # 'unchanged' keeps depth and alpha; mmcv then leaves OpenCV's BGR(A) order as it is.
         image = mmcv.imfrombytes(content, flag='unchanged', backend='cv2')
