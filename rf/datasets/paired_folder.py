@@ -133,10 +133,6 @@ class PairedImageDataset(BaseDataset):
             what = (f'matching {self.degraded_pattern!r} ' if self.degraded_pattern else '')
             raise FileNotFoundError(f'{type(self).__name__}: no images {what}in '
                                     f'{degraded_folder}.')
-        if self.hold_out_every > 0:
-            held_out = self.hold_out_part == 'held_out'
-            degraded = [name for i, name in enumerate(degraded)
-                        if (i % self.hold_out_every == 0) == held_out]
         gts = self._match(degraded, self._folder(self.gt_dir), self.gt_name, 'ground-truth')
         masks = (self._match(degraded, self._folder(self.mask_dir), self.mask_name, 'mask')
                  if self.mask_dir else {})
@@ -148,6 +144,10 @@ class PairedImageDataset(BaseDataset):
             if masks:
                 info['mask_path'] = os.path.join(self._folder(self.mask_dir), masks[name])
             data_list.append(info)
+        if self.hold_out_every > 0:
+            held_out = self.hold_out_part == 'held_out'
+            data_list = [info for i, info in enumerate(data_list)
+                         if (i % self.hold_out_every == 0) == held_out]
         return data_list
 
     def filter_data(self) -> List[dict]:
