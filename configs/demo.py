@@ -22,7 +22,7 @@ param_scheduler = [
 ]
 
 default_hooks = dict(
-    logger=dict(type='LoggerHook', interval=20),
+    logger=dict(type='LoggerHook', interval=20, log_metric_by_epoch=False),
     checkpoint=dict(type='CrashSafeCheckpointHook', interval=max_iters, by_epoch=False,
                     max_keep_ckpts=1, save_last=True),
 )

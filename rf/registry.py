@@ -66,7 +66,8 @@ PARAM_SCHEDULERS = PluginRegistry('parameter scheduler', parent=MMENGINE_PARAM_S
 MODEL_WRAPPERS = PluginRegistry('model wrapper', parent=MMENGINE_MODEL_WRAPPERS, scope='rf',
                                 locations=['rf.engine'])
 VISUALIZERS = PluginRegistry('visualizer', parent=MMENGINE_VISUALIZERS, scope='rf')
-VISBACKENDS = PluginRegistry('vis_backend', parent=MMENGINE_VISBACKENDS, scope='rf')
+VISBACKENDS = PluginRegistry('vis_backend', parent=MMENGINE_VISBACKENDS, scope='rf',
+                             locations=['rf.engine'])
 LOOPS = PluginRegistry('loop', parent=MMENGINE_LOOPS, scope='rf')
 LOG_PROCESSORS = PluginRegistry('log_processor', parent=MMENGINE_LOG_PROCESSORS, scope='rf')
 OPTIM_WRAPPER_CONSTRUCTORS = PluginRegistry(

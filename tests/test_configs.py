@@ -71,3 +71,37 @@ def test_demo_config_datasets_build():
     assert sample['inputs']['degraded'].shape == sample['data_samples'].gt.shape == (3, 64, 64)
     first, again = test[0], test[0]
     assert torch.equal(first['inputs']['degraded'], again['inputs']['degraded'])
+
+
+def _write_png(path, rng, size=(100, 120)):
+    import cv2
+    import numpy as np
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(path), rng.integers(0, 256, (*size, 3), dtype=np.uint8))
+
+
+@pytest.mark.parametrize('name', ['lol_cpu.py', 'polyu_cpu.py'])
+def test_cpu_recipes_split_their_data_and_crop(tmp_path, name):
+    """Both CPU recipes on their official layouts, generated: disjoint train/held-out pairs,
+    96-pixel training crops, full-size held-out images."""
+    import numpy as np
+    rng = np.random.default_rng(0)
+    for i in range(20):
+        if name == 'lol_cpu.py':
+            for side in ('low', 'high'):
+                _write_png(tmp_path / 'our485' / side / f'{i}.png', rng)
+        else:
+            for kind in ('real', 'mean'):
+                _write_png(tmp_path / 'train' / f'cam_{i}_{kind}.JPG', rng)
+    cfg = Config.fromfile(str(REPO_ROOT / 'configs' / name))
+    cfg.train_dataloader.dataset.data_root = str(tmp_path)
+    cfg.val_dataloader.dataset.data_root = str(tmp_path)
+    with DefaultScope.overwrite_default_scope('rf'):
+        train = DATASETS.build(cfg.train_dataloader.dataset)
+        val = DATASETS.build(cfg.val_dataloader.dataset)
+    ids = lambda ds: {ds.get_data_info(i)['img_id'] for i in range(len(ds))}  # noqa: E731
+    assert ids(train).isdisjoint(ids(val)) and len(ids(train) | ids(val)) == 20
+    assert len(val) == -(-20 // cfg.hold_out_every)
+    assert train[0]['inputs']['degraded'].shape == (3, 96, 96)
+    assert val[0]['inputs']['degraded'].shape == (3, 100, 120)
+    assert cfg.train_cfg.max_iters * cfg.train_dataloader.batch_size >= 3000

@@ -28,6 +28,11 @@ def parse_args(argv=None):
     parser.add_argument('--out-dir', help='save restored images (and input | restored | ground '
                         'truth grids in OUT_DIR/grids) here')
     parser.add_argument('--no-grid', action='store_true', help='with --out-dir: skip the grids')
+    parser.add_argument('--trajectory', type=int, default=0, metavar='N',
+                        help="with --out-dir: also save the reverse process x_T' ... x_0 of the "
+                        'first N images as strips in OUT_DIR/trajectories')
+    parser.add_argument('--picture-scale', type=float, default=1.0, metavar='S',
+                        help='resize the panels of grids and strips by S (e.g. 0.25)')
     add_common_arguments(parser)
     return parser.parse_args(argv)
 
@@ -41,12 +46,15 @@ def main(argv=None) -> dict:
     args = parse_args(argv)
     cfg = load_config(args.config, args, purpose='testing',
                       required=('model', 'test_dataloader', 'test_evaluator', 'test_cfg'))
+    if args.trajectory and not args.out_dir:
+        raise SystemExit('--trajectory needs --out-dir (where the strips go).')
     cfg.load_from = checkpoint_path(args.checkpoint)
     cfg.resume = False
     if args.out_dir:
         hooks = list(cfg.get('custom_hooks', []))
         hooks.append(dict(type='SaveRestoredImagesHook', out_dir=args.out_dir,
-                          grid=not args.no_grid))
+                          grid=not args.no_grid, trajectory=args.trajectory,
+                          scale=args.picture_scale))
         cfg.custom_hooks = hooks
     runner = build_runner(cfg)
     # MMEngine loads load_from non-strictly (a warning, then the test runs on random weights);

@@ -12,7 +12,8 @@ default_hooks = dict(
                     max_keep_ckpts=3, save_last=True),
     sampler_seed=dict(type='DistSamplerSeedHook'),
 )
-custom_hooks = [dict(type='RNGStateHook')]
+# PlotCurvesHook writes WORK_DIR/curves.png (loss, learning rate, validation PSNR) at the end.
+custom_hooks = [dict(type='RNGStateHook'), dict(type='PlotCurvesHook')]
 
 env_cfg = dict(
     cudnn_benchmark=False,
@@ -27,6 +28,8 @@ model_wrapper_cfg = dict(type='rf.RfDistributedDataParallel', broadcast_buffers=
 randomness = dict(seed=0, deterministic=False)
 log_processor = dict(type='LogProcessor', window_size=50, by_epoch=False)
 log_level = 'INFO'
-visualizer = dict(type='Visualizer', vis_backends=[dict(type='LocalVisBackend')])
+# TensorBoard logs when the tensorboard package is installed (WORK_DIR/<run>/vis_data).
+visualizer = dict(type='Visualizer', vis_backends=[dict(type='LocalVisBackend'),
+                                                  dict(type='OptionalTensorboardVisBackend')])
 load_from = None
 resume = False

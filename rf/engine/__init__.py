@@ -7,16 +7,18 @@ that builds an rf model has it.
 """
 from rf.engine.atomic_files import AtomicLocalBackend
 from rf.engine.checkpoint_hook import CrashSafeCheckpointHook
+from rf.engine.curves import PlotCurvesHook
 from rf.engine.distributed import RfDistributedDataParallel, init_cpu_distributed
 from rf.engine.nonfinite_guard import (GuardedAmpOptimWrapper, GuardedOptimWrapper,
                                        NonFiniteLossError)
 from rf.engine.rng_state_hook import RNGStateHook
 from rf.engine.safe_loading import install_safe_checkpoint_loader
 from rf.engine.save_images_hook import SaveRestoredImagesHook
+from rf.engine.tensorboard_backend import OptionalTensorboardVisBackend
 
 install_safe_checkpoint_loader()
 
 __all__ = ['AtomicLocalBackend', 'CrashSafeCheckpointHook', 'GuardedAmpOptimWrapper',
-           'GuardedOptimWrapper', 'NonFiniteLossError', 'RfDistributedDataParallel',
-           'init_cpu_distributed', 'RNGStateHook', 'install_safe_checkpoint_loader',
-           'SaveRestoredImagesHook']
+           'GuardedOptimWrapper', 'NonFiniteLossError', 'OptionalTensorboardVisBackend',
+           'PlotCurvesHook', 'RfDistributedDataParallel', 'init_cpu_distributed', 'RNGStateHook',
+           'install_safe_checkpoint_loader', 'SaveRestoredImagesHook']

@@ -1,10 +1,13 @@
-"""Write restored images, and side-by-side grids (input | restored | ground truth), at test time."""
+"""Write restored images, side-by-side grids (input | restored | ground truth) and reverse-process
+strips (x_T' ... x_0), at test time or at every validation."""
 import os.path as osp
 from typing import Optional, Sequence
 
 import numpy as np
 import torch
 from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+from mmengine.runner import EpochBasedTrainLoop
 
 from rf.datasets.image_io import write_rgb
 from rf.registry import HOOKS
@@ -30,18 +33,78 @@ def side_by_side(images: Sequence[np.ndarray], gap: int = 4) -> np.ndarray:
 
 @HOOKS.register_module()
 class SaveRestoredImagesHook(Hook):
-    """Save each test sample's restoration as ``out_dir/<img_id>.png`` and, with ``grid=True``,
-    ``out_dir/grids/<img_id>.png`` showing input | restored | ground truth.
+    """Save restorations, grids and reverse-process strips.
+
+    Args:
+        out_dir: where to write; for ``phase='val'`` default ``WORK_DIR/val_pictures``, with one
+            ``iter_N`` (or ``epoch_N``) folder per validation.
+        grid: also write ``grids/<img_id>.png``: input | restored | ground truth.
+        trajectory: write ``trajectories/<img_id>.png`` for the first N images: the input, then
+            x_T', ..., x_1, x_0 (the restored image), then the ground truth.
+        phase: ``'test'`` (every image, as tools/test.py --out-dir) or ``'val'`` (pictures of
+            the first ``max_images`` at each validation, also sent to the visualizer, so
+            TensorBoard shows them).
+        max_images: with ``phase='val'``, how many images to picture (default 4).
+        scale: resize the panels of grids and strips by this factor (e.g. 0.25 for pictures
+            small enough for a README); restored images are always written at full size.
 
     A file that would replace one of the sample's own inputs is refused.
     """
 
     priority = 'LOW'
 
-    def __init__(self, out_dir: str, grid: bool = True) -> None:
+    def __init__(self, out_dir: Optional[str] = None, grid: bool = True, trajectory: int = 0,
+                 phase: str = 'test', max_images: Optional[int] = None,
+                 scale: float = 1.0) -> None:
+        if phase not in ('test', 'val'):
+            raise ValueError(f"SaveRestoredImagesHook: phase must be 'test' or 'val', got "
+                             f'{phase!r}.')
+        if phase == 'test' and out_dir is None:
+            raise ValueError("SaveRestoredImagesHook(phase='test') needs out_dir.")
         self.out_dir = out_dir
         self.grid = grid
+        self.trajectory = int(trajectory)
+        self.phase = phase
+        self.max_images = max_images if max_images is not None else (4 if phase == 'val' else None)
+        self.scale = float(scale)
         self.count = 0
+        self._folder = out_dir
+
+    @staticmethod
+    def _model(runner):
+        return runner.model.module if is_model_wrapper(runner.model) else runner.model
+
+    def _start(self, runner, folder: str) -> None:
+        self.count = 0
+        self._folder = folder
+        if self.trajectory:
+            self._model(runner).trajectories_wanted = self.trajectory
+
+    def _finish(self, runner) -> None:
+        model = self._model(runner)
+        if hasattr(model, 'trajectories_wanted'):
+            model.trajectories_wanted = 0
+
+    def before_test_epoch(self, runner) -> None:
+        if self.phase == 'test':
+            self._start(runner, self.out_dir)
+
+    def before_val_epoch(self, runner) -> None:
+        if self.phase == 'val':
+            root = self.out_dir or osp.join(runner.work_dir, 'val_pictures')
+            by_epoch = isinstance(getattr(runner, '_train_loop', None), EpochBasedTrainLoop)
+            step = f'epoch_{runner.epoch}' if by_epoch else f'iter_{runner.iter}'
+            self._start(runner, osp.join(root, step))
+
+    def after_test_iter(self, runner, batch_idx: int, data_batch: Optional[dict] = None,
+                        outputs: Optional[Sequence] = None) -> None:
+        if self.phase == 'test':
+            self._save(runner, data_batch, outputs, save_restored=True)
+
+    def after_val_iter(self, runner, batch_idx: int, data_batch: Optional[dict] = None,
+                       outputs: Optional[Sequence] = None) -> None:
+        if self.phase == 'val':
+            self._save(runner, data_batch, outputs, save_restored=False)
 
     def _name(self, sample, index: int) -> str:
         name = sample.metainfo.get('img_id')
@@ -54,25 +117,47 @@ class SaveRestoredImagesHook(Hook):
                                   '--out-dir.')
         write_rgb(image, path)
 
-    def after_test_iter(self, runner, batch_idx: int, data_batch: Optional[dict] = None,
-                        outputs: Optional[Sequence] = None) -> None:
+    def _save(self, runner, data_batch, outputs, save_restored: bool) -> None:
         degraded = ((data_batch or {}).get('inputs') or {}).get('degraded')
         for i, sample in enumerate(outputs or []):
+            if self.max_images is not None and self.count >= self.max_images:
+                return
             name = self._name(sample, self.count)
             self.count += 1
             restored = to_hwc_uint8(sample.pred_img)
-            self._write(restored, osp.join(self.out_dir, f'{name}.png'), sample)
-            if not self.grid or degraded is None:
+            if save_restored:
+                self._write(restored, osp.join(self._folder, f'{name}.png'), sample)
+            if degraded is None:
                 continue
-            panels = [to_hwc_uint8(degraded[i]), restored]
-            if 'gt' in sample:
-                panels.append(to_hwc_uint8(sample.gt))
-            self._write(side_by_side(panels), osp.join(self.out_dir, 'grids', f'{name}.png'),
-                        sample)
+            height, width = restored.shape[:2]
+            source = to_hwc_uint8(degraded[i])[:height, :width]
+            truth = [to_hwc_uint8(sample.gt)] if 'gt' in sample else []
+            if self.grid:
+                self._picture(runner, 'grids', name, self._strip([source, restored, *truth]),
+                              sample)
+            if 'trajectory' in sample:
+                frames = [to_hwc_uint8(x) for x in sample.trajectory]
+                self._picture(runner, 'trajectories', name,
+                              self._strip([source, *frames, *truth]), sample)
 
-    def after_test(self, runner) -> None:
-        if self.count:
+    def _strip(self, panels: Sequence[np.ndarray]) -> np.ndarray:
+        if self.scale != 1.0:
+            import mmcv
+            panels = [mmcv.imrescale(p, self.scale, interpolation='area') for p in panels]
+        return side_by_side(panels)
+
+    def _picture(self, runner, kind: str, name: str, image: np.ndarray, sample) -> None:
+        self._write(image, osp.join(self._folder, kind, f'{name}.png'), sample)
+        if self.phase == 'val':
+            runner.visualizer.add_image(f'val/{kind}/{name}', image, step=runner.iter)
+
+    def after_test_epoch(self, runner, metrics=None) -> None:
+        self._finish(runner)
+        if self.phase == 'test' and self.count:
             runner.logger.info(f'Saved {self.count} restored image(s) to '
-                               f'{osp.abspath(self.out_dir)}' +
-                               (f' and grids to {osp.join(osp.abspath(self.out_dir), "grids")}'
+                               f'{osp.abspath(self._folder)}' +
+                               (f' and grids to {osp.join(osp.abspath(self._folder), "grids")}'
                                 if self.grid else ''))
+
+    def after_val_epoch(self, runner, metrics=None) -> None:
+        self._finish(runner)

@@ -63,6 +63,7 @@ class Resfusion(BaseModel):
         self.sample_seed = sampler.pop('seed', None)
         self.deterministic = bool(sampler.pop('deterministic', False))
         self.batch_invariant = bool(sampler.pop('batch_invariant', True))
+        self.trajectories_wanted = 0
         self.sampler = ResfusionSampler(self.schedule, target=self.target, **sampler)
 
     def network(self, x_t: torch.Tensor, t: torch.Tensor, inputs: Dict[str, torch.Tensor]):
@@ -95,31 +96,43 @@ class Resfusion(BaseModel):
         return {'loss': self.loss_fn(self.network(x_t, t, inputs), target)}
 
     @torch.no_grad()
-    def restore(self, inputs: Dict[str, torch.Tensor]) -> torch.Tensor:
-        """Run the sampler on the batch; returns x0 in [-1, 1] at the batch's (padded) size."""
+    def restore(self, inputs: Dict[str, torch.Tensor], return_trajectory: bool = False):
+        """Run the sampler on the batch; returns x0 in [-1, 1] at the batch's (padded) size
+        (and, with ``return_trajectory``, the list ``[x_T', ..., x_0]``)."""
         return self.sampler.sample(lambda x_t, t: self.network(x_t, t, inputs),
                                    self.task.degraded(inputs), deterministic=self.deterministic,
-                                   seed=self.sample_seed)
+                                   seed=self.sample_seed, return_trajectory=return_trajectory)
 
     def predict(self, inputs: Dict[str, torch.Tensor],
                 data_samples: Optional[List[BaseDataElement]] = None) -> List[BaseDataElement]:
-        batch = self.task.degraded(inputs).shape[0]
+        """Restored images as ``pred_img`` in [0, 1]; the first ``trajectories_wanted`` samples
+        (a runtime setting, e.g. of :class:`SaveRestoredImagesHook`) also get ``trajectory``,
+        the reverse process ``[x_T', ..., x_0]`` in [0, 1]."""
+        reference = self.task.degraded(inputs)
+        batch = reference.shape[0]
         if data_samples is None:
             data_samples = [BaseDataElement() for _ in range(batch)]
-        if self.batch_invariant and batch > 1:
-            restored = [self._restore_one(inputs, i, sample.metainfo.get('ori_shape'))
-                        for i, sample in enumerate(data_samples)]
-        else:
-            restored = list(self.restore(inputs))
-        for image, sample in zip(restored, data_samples):
-            image = (image + 1) / 2
-            height, width = sample.metainfo.get('ori_shape', image.shape[-2:])
-            sample.pred_img = image[:, :height, :width].clamp(0, 1)
+        per_image = (self.batch_invariant and batch > 1) or self.trajectories_wanted > 0
+        restored = None if per_image else list(self.restore(inputs))
+        for i, sample in enumerate(data_samples):
+            height, width = sample.metainfo.get('ori_shape') or tuple(reference.shape[-2:])
+            if restored is None:
+                wants_trajectory = self.trajectories_wanted > 0
+                image, trajectory = self._restore_one(inputs, i, sample.metainfo.get('ori_shape'),
+                                                      wants_trajectory)
+                if wants_trajectory:
+                    self.trajectories_wanted -= 1
+                    sample.trajectory = [((x + 1) / 2)[:, :height, :width].clamp(0, 1)
+                                         for x in trajectory]
+            else:
+                image = restored[i]
+            sample.pred_img = ((image + 1) / 2)[:, :height, :width].clamp(0, 1)
         return data_samples
 
     def _restore_one(self, inputs: Dict[str, torch.Tensor], index: int,
-                     ori_shape: Optional[tuple]) -> torch.Tensor:
-        """Sample ``index`` of the batch restored alone, as a batch of one would be."""
+                     ori_shape: Optional[tuple], return_trajectory: bool = False):
+        """Sample ``index`` of the batch restored alone, as a batch of one would be; returns
+        ``(image, trajectory or None)``, each (C, H, W) in [-1, 1]."""
         reference = self.task.degraded(inputs)
         height, width = ori_shape or reference.shape[-2:]
         divisor = int(getattr(self.data_preprocessor, 'pad_size_divisor', 1) or 1)
@@ -128,4 +141,7 @@ class Resfusion(BaseModel):
         single = {key: (pad_to(value[index, ..., :height, :width], padded_h, padded_w)[None]
                         if torch.is_tensor(value) and value.dim() == 4 else value)
                   for key, value in inputs.items()}
-        return self.restore(single)[0]
+        if not return_trajectory:
+            return self.restore(single)[0], None
+        image, trajectory = self.restore(single, return_trajectory=True)
+        return image[0], [x[0] for x in trajectory]

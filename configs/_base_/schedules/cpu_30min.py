@@ -1,0 +1,36 @@
+# The CPU-budget recipe shared by lol_cpu.py and polyu_cpu.py: at most 30 minutes of training on
+# 2 cores. The paper's method is unchanged (resnoise target, linear T=12 truncated to 5 sampling
+# steps); what shrinks is the network (set in the leaf config), the patches (96) and the
+# schedule: 400 iterations of batch 8, warm-up then cosine at a high learning rate. Decoded
+# images are cached in memory and loaded in the main process, so no loader worker competes
+# with training for the 2 cores.
+max_iters = 400
+patch_size = 96
+
+train_pipeline = [
+    dict(type='LoadRestorationImages', cache=True),
+    dict(type='PairedAlbumentations', transforms=[
+        dict(type='RandomCrop', height=patch_size, width=patch_size),
+        dict(type='HorizontalFlip', p=0.5),
+        dict(type='VerticalFlip', p=0.5),
+    ]),
+    dict(type='PackRestorationInputs'),
+]
+test_pipeline = [dict(type='LoadRestorationImages'), dict(type='PackRestorationInputs')]
+
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+optim_wrapper = dict(type='GuardedOptimWrapper', optimizer=dict(type='AdamW', lr=1e-3),
+                     clip_grad=dict(max_norm=1.0))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=30),
+    dict(type='CosineAnnealingLR', by_epoch=False, begin=30, end=max_iters,
+         T_max=max_iters - 30, eta_min=1e-5),
+]
+
+val_evaluator = [dict(type='PSNR'), dict(type='SSIM')]
+# The input's own scores (PSNR_input, SSIM_input) give the gain; Y at 256x256 as in the paper.
+test_evaluator = [dict(type='PSNR'), dict(type='SSIM'), dict(type='PSNR', source='input'),
+                  dict(type='SSIM', source='input'), dict(type='PSNR', channel='y', resize=256),
+                  dict(type='SSIM', channel='y', resize=256)]
