@@ -15,23 +15,14 @@ hold_out_every = 16
 # 0.559 with the posterior noise (the same checkpoint).
 model = dict(backbone=dict(dim=32), sampler=dict(deterministic=True))
 
-train_dataloader = dict(
-    batch_size=8, num_workers=0, persistent_workers=False,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
-    dataset=dict(type='LOLDataset', data_root=data_root, split='train',
-                 hold_out_every=hold_out_every, hold_out_part='rest',
-                 pipeline={{_base_.train_pipeline}}))
-val_dataloader = dict(
-    batch_size=1, num_workers=0, persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type='LOLDataset', data_root=data_root, split='train',
-                 hold_out_every=hold_out_every, hold_out_part='held_out',
-                 pipeline={{_base_.test_pipeline}}))
-test_dataloader = dict(
-    batch_size=1, num_workers=0, persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type='LOLDataset', data_root=data_root, split='test',
-                 pipeline={{_base_.test_pipeline}}))
+lol = dict(type='LOLDataset', data_root=data_root)
+train_dataloader = dict(dataset=dict(split='train', hold_out_every=hold_out_every,
+                                     hold_out_part='rest', pipeline={{_base_.train_pipeline}},
+                                     **lol))
+val_dataloader = dict(dataset=dict(split='train', hold_out_every=hold_out_every,
+                                   hold_out_part='held_out', pipeline={{_base_.test_pipeline}},
+                                   **lol))
+test_dataloader = dict(dataset=dict(split='test', pipeline={{_base_.test_pipeline}}, **lol))
 
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=20, log_metric_by_epoch=False),

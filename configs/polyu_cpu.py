@@ -17,14 +17,10 @@ pairs = dict(type='PairedImageDataset', data_root=data_root, degraded_dir='train
              gt_dir='train', degraded_pattern='_real$', gt_name=('_real$', '_mean'),
              hold_out_every=hold_out_every)
 
-train_dataloader = dict(
-    batch_size=8, num_workers=0, persistent_workers=False,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
-    dataset=dict(hold_out_part='rest', pipeline={{_base_.train_pipeline}}, **pairs))
-val_dataloader = dict(
-    batch_size=1, num_workers=0, persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(hold_out_part='held_out', pipeline={{_base_.test_pipeline}}, **pairs))
+train_dataloader = dict(dataset=dict(hold_out_part='rest', pipeline={{_base_.train_pipeline}},
+                                     **pairs))
+val_dataloader = dict(dataset=dict(hold_out_part='held_out', pipeline={{_base_.test_pipeline}},
+                                   **pairs))
 test_dataloader = val_dataloader
 
 default_hooks = dict(

@@ -6,14 +6,13 @@ import warnings
 import cv2
 import numpy as np
 import pytest
-import torch
 from mmengine.logging import MMLogger
 from mmengine.registry import DefaultScope
 
 from rf.datasets import LoadRestorationImages, PairedImageDataset
 from rf.datasets.errors import DataError, MaskNotBinaryError
 from rf.datasets.image_io import LossyConversionWarning, read_mask, read_rgb
-from tiny_training import make_tiny_setup, run
+from tiny_training import make_tiny_setup, run, save_untrained_checkpoint
 
 CROP = [dict(type='LoadRestorationImages'),
         dict(type='PairedAlbumentations', transforms=[dict(type='RandomCrop', height=16,
@@ -190,12 +189,8 @@ def test_unknown_type_missing_key_and_mistyped_override(tiny):
 
 def test_test_tool_refuses_foreign_truncated_and_missing_checkpoints(tiny, tmp_path):
     root, configs = tiny
-    from mmengine.config import Config
-    from rf.inference import init_model
-    cfg = Config.fromfile(str(configs[0]))
-    cfg.model.backbone.dim = 16
-    foreign = tmp_path / 'dim16.pth'
-    torch.save({'state_dict': init_model(cfg).state_dict()}, foreign)
+    foreign = save_untrained_checkpoint(configs[0], tmp_path / 'dim16.pth',
+                                        overrides={'model.backbone.dim': 16})
     result = run('tools/test.py', configs[0], foreign, '--work-dir', tmp_path / 'w', check=False)
     assert result.returncode == 1 and 'Traceback' not in result.stderr
     assert "dim16.pth does not match the config's network" in result.stderr

@@ -5,7 +5,7 @@ import torch
 from mmengine.structures import BaseDataElement
 
 from rf.registry import MODELS
-from tiny_training import make_tiny_setup, run
+from tiny_training import make_tiny_setup, run, save_untrained_checkpoint
 
 SIZES = [(37, 45), (24, 40), (37, 45), (16, 16)]
 
@@ -64,13 +64,7 @@ def test_batched_path_is_the_same_computation():
 def checkpoint_setup(tmp_path_factory):
     root = tmp_path_factory.mktemp('determinism')
     config = make_tiny_setup(root)[0]
-    from mmengine.config import Config
-    from rf.inference import init_model
-    torch.manual_seed(0)
-    model = init_model(Config.fromfile(str(config)))
-    checkpoint = root / 'random_weights.pth'
-    torch.save({'state_dict': model.state_dict()}, checkpoint)
-    return root, config, checkpoint
+    return root, config, save_untrained_checkpoint(config, root / 'random_weights.pth')
 
 
 def test_test_tool_writes_identical_images_for_batch_sizes_1_and_2(checkpoint_setup):

@@ -7,8 +7,6 @@ ValueError / FileNotFoundError for pairing and sizes) - never an unrelated excep
 import math
 import os
 import struct
-import subprocess
-import sys
 import tempfile
 import warnings
 import zlib
@@ -22,6 +20,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from conftest import REPO_ROOT
+from tiny_training import run_restore, save_untrained_checkpoint
 from rf.datasets import PairedImageDataset
 from rf.datasets.errors import DataError
 from rf.datasets.image_io import (ImageReadError, LossyConversionWarning, MaskNotBinaryError,
@@ -508,23 +507,10 @@ model = dict(backbone=dict(dim=8, dim_mults=(1, 2)))
 @pytest.fixture(scope='module')
 def tiny_checkpoint(tmp_path_factory):
     """An untrained tiny model's weights: enough for restore.py's plumbing."""
-    from mmengine.config import Config
-    from rf.inference import init_model
     root = tmp_path_factory.mktemp('tiny_model')
     config = root / 'tiny.py'
     config.write_text(TINY_MODEL_CONFIG.format(repo=REPO_ROOT))
-    torch.manual_seed(0)
-    model = init_model(Config.fromfile(str(config)))
-    checkpoint = root / 'tiny.pth'
-    torch.save({'state_dict': model.state_dict()}, checkpoint)
-    return config, checkpoint
-
-
-def run_restore(config, checkpoint, source, outdir, *extra):
-    env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
-    return subprocess.run([sys.executable, 'tools/restore.py', str(config), str(checkpoint),
-                           str(source), str(outdir), '--device', 'cpu', *map(str, extra)],
-                          cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    return config, save_untrained_checkpoint(config, root / 'tiny.pth')
 
 
 def random_folder(folder: Path, seed: int):

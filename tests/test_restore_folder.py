@@ -1,17 +1,15 @@
 """tools/restore.py on a folder of everything a user may have: odd sizes, grayscale, alpha,
 16-bit, palette, JPEG, corrupt / truncated / non-image files and subfolders."""
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from conftest import REPO_ROOT
+from tiny_training import run_restore, save_untrained_checkpoint
 
 TINY_MODEL_CONFIG = """
 _base_ = ['{repo}/configs/demo.py']
@@ -22,23 +20,10 @@ model = dict(backbone=dict(dim=8, dim_mults=(1, 2)))
 @pytest.fixture(scope='module')
 def tiny_checkpoint(tmp_path_factory):
     """An untrained tiny model's weights (no training: restore.py's plumbing is under test)."""
-    from mmengine.config import Config
-    from rf.inference import init_model
     root = tmp_path_factory.mktemp('tiny_model')
     config = root / 'tiny.py'
     config.write_text(TINY_MODEL_CONFIG.format(repo=REPO_ROOT))
-    torch.manual_seed(0)
-    model = init_model(Config.fromfile(str(config)))
-    checkpoint = root / 'tiny.pth'
-    torch.save({'state_dict': model.state_dict()}, checkpoint)
-    return config, checkpoint
-
-
-def run_restore(config, checkpoint, source, outdir, *extra):
-    env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
-    return subprocess.run([sys.executable, 'tools/restore.py', str(config), str(checkpoint),
-                           str(source), str(outdir), '--device', 'cpu', *map(str, extra)],
-                          cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    return config, save_untrained_checkpoint(config, root / 'tiny.pth')
 
 
 def snapshot(folder: Path) -> dict:

@@ -81,3 +81,26 @@ def val_metrics(work_dir):
             if 'PSNR' in record:
                 return record
     raise AssertionError(f'no validation metrics under {work_dir}')
+
+
+def save_untrained_checkpoint(config, path, seed=0, overrides=None):
+    """The seeded, untrained weights of ``config``'s model saved as an MMEngine-style checkpoint
+    (restore/test plumbing needs weights, not training); ``overrides`` are dotted config keys,
+    as ``--cfg-options`` takes them."""
+    import torch
+    from mmengine.config import Config
+    from rf.inference import init_model
+    cfg = Config.fromfile(str(config))
+    if overrides:
+        cfg.merge_from_dict(overrides)
+    torch.manual_seed(seed)
+    torch.save({'state_dict': init_model(cfg).state_dict()}, path)
+    return path
+
+
+def run_restore(config, checkpoint, source, outdir, *extra):
+    """tools/restore.py on the CPU with one thread; the CompletedProcess (never raises)."""
+    env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
+    return subprocess.run([PYTHON, 'tools/restore.py', str(config), str(checkpoint),
+                           str(source), str(outdir), '--device', 'cpu', *map(str, extra)],
+                          cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)

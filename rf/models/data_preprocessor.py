@@ -1,6 +1,6 @@
 """Turns collated uint8 images into the model's [-1, 1] batches, padding at test time."""
 import math
-from typing import Dict, List, Optional, Sequence
+from typing import List, Optional, Sequence
 
 import torch
 import torch.nn.functional as F

@@ -34,3 +34,10 @@ val_evaluator = [dict(type='PSNR'), dict(type='SSIM')]
 test_evaluator = [dict(type='PSNR'), dict(type='SSIM'), dict(type='PSNR', source='input'),
                   dict(type='SSIM', source='input'), dict(type='PSNR', channel='y', resize=256),
                   dict(type='SSIM', channel='y', resize=256)]
+
+# Loader settings; the leaf config gives each loader its dataset.
+train_dataloader = dict(batch_size=8, num_workers=0, persistent_workers=False,
+                        sampler=dict(type='InfiniteSampler', shuffle=True))
+val_dataloader = dict(batch_size=1, num_workers=0, persistent_workers=False,
+                      sampler=dict(type='DefaultSampler', shuffle=False))
+test_dataloader = val_dataloader
