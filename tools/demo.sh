@@ -8,6 +8,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source tools/setup_venv.sh demo "rf, skimage"
+source tools/malloc_env.sh
 py="$venv/bin/python"
 work_dir="${WORK_DIR:-work_dirs/demo}"
 out_dir="$work_dir/restored"

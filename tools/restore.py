@@ -8,6 +8,7 @@ files are skipped and named; the exit status is non-zero only when nothing could
 Examples:
     python tools/restore.py configs/lol.py lol.pth my_dark_photo.jpg restored/
     python tools/restore.py configs/demo.py work_dirs/demo/iter_300.pth photos/ restored/ --seed 1
+    python tools/restore.py configs/lol.py lol.pth huge_scan.png restored/ --tile 512
 """
 import os
 import os.path as osp
@@ -32,6 +33,11 @@ def parse_args(argv=None):
                         help='sampling seed: the same seed gives the same output (default 0)')
     parser.add_argument('--device', default=None,
                         help='cpu, cuda or cuda:N (default: cuda when available)')
+    parser.add_argument('--tile', type=int, default=None, metavar='N',
+                        help='for images too large for memory: run the network on overlapping '
+                        'N x N tiles (N a multiple of 8), blended at every step')
+    parser.add_argument('--tile-overlap', type=int, default=32, metavar='M',
+                        help='pixels shared by neighbouring tiles (default 32)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, metavar='KEY=VALUE',
                         help='override config entries (e.g. model.sampler.seed=3)')
     return parser.parse_args(argv)
@@ -94,6 +100,11 @@ def main(argv=None) -> int:
     require_keys(cfg, ('model',), args.config, 'restoring')
     device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
     model = init_model(cfg, args.checkpoint, device=device, seed=args.seed)
+    if args.tile is not None:
+        try:
+            model.set_tiling(args.tile, args.tile_overlap)
+        except ValueError as error:
+            raise SystemExit(f'--tile/--tile-overlap: {error}')
 
     os.makedirs(args.outdir, exist_ok=True)
     failed = [(p, 'not an image file') for p in others]

@@ -19,6 +19,7 @@ if [ -z "${PORT:-}" ]; then
     fi
     PORT=$("$python_bin" -c "import socket; s=socket.socket(); s.bind(('', 0)); print(s.getsockname()[1])")
 fi
+source "$root/tools/malloc_env.sh"
 # One thread per process unless told otherwise: N processes share the machine's cores.
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
 exec "$python_bin" -m torch.distributed.run \

@@ -1,5 +1,6 @@
 """The Resfusion model: schedule + backbone + fuser + task + target + loss, as an MMEngine BaseModel."""
 import math
+import weakref
 from typing import Dict, List, Optional, Union
 
 import torch
@@ -9,9 +10,27 @@ from mmengine.structures import BaseDataElement
 from rf.diffusion import ResfusionSampler, TruncatedSchedule, q_sample, training_target
 from rf.diffusion.process import check_target
 from rf.models.data_preprocessor import pad_to
+from rf.models.sampling_precision import SamplingPrecision
 from rf.registry import FUSERS, MODELS, TASKS
+from rf.tiling import check_tiling, tiled_network
 
 ConfigOrModule = Union[dict, torch.nn.Module]
+
+# backbone -> its torch.compile'd wrapper. Kept outside the model so that state dicts, deep copies
+# (MMEngine's EMA) and pickles never see the wrapper; a copy gets its own. The wrapper refers to
+# its backbone, so entries live as long as the process (one per compiled backbone).
+_COMPILED = weakref.WeakKeyDictionary()
+
+
+def compiled_backbone(backbone: torch.nn.Module, options: dict, device: torch.device):
+    """``torch.compile(backbone, **options)``, built once per backbone. On CPU, inductor's layout
+    optimisation is turned off: it makes these convolutions slower (DESIGN §5)."""
+    if backbone not in _COMPILED:
+        if device.type == 'cpu':
+            import torch._inductor.config as inductor_config
+            inductor_config.layout_optimization = False
+        _COMPILED[backbone] = torch.compile(backbone, **options)
+    return _COMPILED[backbone]
 
 
 def _build(registry, cfg, what: str):
@@ -36,8 +55,14 @@ class Resfusion(BaseModel):
             ``batch_invariant`` (default True: ``predict`` restores each image on its own, at
             its own padded size and with its own noise, so a restored image does not depend on
             the batch it came in; False runs the batch through the network at once, which is
-            faster on a GPU but lets padding and kernel choice vary with the batch).
+            faster on a GPU but lets padding and kernel choice vary with the batch),
+            ``autocast`` (None, ``'fp16'`` or ``'bf16'``) and ``channels_last`` for the
+            network while sampling (GPU options, see :class:`SamplingPrecision`), ``tile``
+            and ``tile_overlap`` (see :meth:`set_tiling`; default: no tiles).
         data_preprocessor: defaults to :class:`RestorationDataPreprocessor`.
+        compile: ``True`` or ``torch.compile`` options (e.g. ``dict(mode='max-autotune')``) to
+            run the backbone compiled, in training and sampling. The first call of each input
+            shape compiles (30-70 s on a 2-core CPU); worth it for long runs and fixed sizes.
 
     Modes: ``loss`` -> ``{'loss': ...}``; ``predict`` -> data samples with ``pred_img`` (float
     (C, H, W) in [0, 1] at the sample's original size); ``tensor`` -> the sampled batch in [-1, 1].
@@ -46,6 +71,7 @@ class Resfusion(BaseModel):
     def __init__(self, backbone: ConfigOrModule, fuser: ConfigOrModule, task: ConfigOrModule,
                  schedule: Optional[dict] = None, target: str = 'resnoise',
                  loss: Optional[ConfigOrModule] = None, sampler: Optional[dict] = None,
+                 compile: Union[bool, dict] = False,
                  data_preprocessor: Optional[ConfigOrModule] = None,
                  init_cfg: Optional[dict] = None) -> None:
         if data_preprocessor is None:
@@ -63,13 +89,25 @@ class Resfusion(BaseModel):
         self.sample_seed = sampler.pop('seed', None)
         self.deterministic = bool(sampler.pop('deterministic', False))
         self.batch_invariant = bool(sampler.pop('batch_invariant', True))
+        self.precision = SamplingPrecision(sampler.pop('autocast', None),
+                                           sampler.pop('channels_last', False))
         self.trajectories_wanted = 0
+        self.tiling = None
+        self.set_tiling(sampler.pop('tile', None), sampler.pop('tile_overlap', 32))
+        if compile and not isinstance(compile, (bool, dict)):
+            raise TypeError(f'compile must be True/False or a dict of torch.compile options, '
+                            f'got {compile!r}.')
+        self.compile_options = (dict(compile) if isinstance(compile, dict) else {}) if compile \
+            else None
         self.sampler = ResfusionSampler(self.schedule, target=self.target, **sampler)
 
     def network(self, x_t: torch.Tensor, t: torch.Tensor, inputs: Dict[str, torch.Tensor]):
         """The backbone on the fused input at 1-based steps ``t``."""
         condition, mask = self.task.condition(inputs)
-        return self.backbone(self.fuser(x_t, condition, mask), t - 1)
+        backbone = self.backbone
+        if self.compile_options is not None:
+            backbone = compiled_backbone(backbone, self.compile_options, x_t.device)
+        return backbone(self.fuser(x_t, condition, mask), t - 1)
 
     def forward(self, inputs: Dict[str, torch.Tensor],
                 data_samples: Optional[List[BaseDataElement]] = None, mode: str = 'tensor'):
@@ -95,11 +133,21 @@ class Resfusion(BaseModel):
         target = training_target(self.schedule, self.target, x0, degraded, t, noise)
         return {'loss': self.loss_fn(self.network(x_t, t, inputs), target)}
 
+    def set_tiling(self, tile: Optional[int], overlap: int = 32) -> None:
+        """Run the network on overlapping ``tile`` x ``tile`` tiles (blended at every step) when
+        restoring, for images too large for memory; ``None`` restores in one pass."""
+        if tile is not None:
+            check_tiling(tile, overlap)
+        self.tiling = None if tile is None else (int(tile), int(overlap))
+
     @torch.no_grad()
     def restore(self, inputs: Dict[str, torch.Tensor], return_trajectory: bool = False):
         """Run the sampler on the batch; returns x0 in [-1, 1] at the batch's (padded) size
         (and, with ``return_trajectory``, the list ``[x_T', ..., x_0]``)."""
-        return self.sampler.sample(lambda x_t, t: self.network(x_t, t, inputs),
+        network = self.precision.wrap(self.network, self.backbone)
+        if self.tiling is not None:
+            network = tiled_network(network, *self.tiling)
+        return self.sampler.sample(lambda x_t, t: network(x_t, t, inputs),
                                    self.task.degraded(inputs), deterministic=self.deterministic,
                                    seed=self.sample_seed, return_trajectory=return_trajectory)
 

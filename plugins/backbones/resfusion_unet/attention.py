@@ -4,10 +4,19 @@ import torch.nn.functional as F
 from einops import rearrange
 from torch import nn
 
-from rf_plugins.backbones.resfusion_unet.layers import ChannelLayerNorm
+from rf_plugins.backbones.resfusion_unet.layers import ChannelLayerNorm, FastPathMixin
 
 
-class _QKVAttention(nn.Module):
+def softmax_over_channels(q: torch.Tensor, in_place: bool) -> torch.Tensor:
+    """Softmax over dim -2 of (B, heads, C, N). Spelt out, because torch's softmax over a
+    strided dimension is slow on CPUs; in place when no gradient is needed."""
+    if not in_place:
+        return q.softmax(dim=-2)
+    exp = (q - q.amax(dim=-2, keepdim=True)).exp_()
+    return exp.div_(exp.sum(dim=-2, keepdim=True))
+
+
+class _QKVAttention(FastPathMixin, nn.Module):
     """What both attentions share: a bias-free 1x1 conv to q, k, v for ``heads`` heads."""
 
     def __init__(self, dim: int, heads: int, dim_head: int) -> None:
@@ -29,17 +38,26 @@ class LinearAttention(_QKVAttention):
         b, c, h, w = x.shape
         q, k, v = (rearrange(part, 'b (h c) x y -> b h c (x y)', h=self.heads)
                    for part in self.to_qkv(x).chunk(3, dim=1))
-        q = q.softmax(dim=-2) * self.scale
-        k = k.softmax(dim=-1)
-        v = v / (h * w)
-        context = torch.einsum('bhdn,bhen->bhde', k, v)
-        out = torch.einsum('bhde,bhdn->bhen', context, q)
+        if self.fast:
+            # The scale of q and the 1/(h·w) of v are folded into the small context matrix,
+            # which saves two passes over the activations.
+            q = softmax_over_channels(q, in_place=self.may_overwrite())
+            context = torch.matmul(k.softmax(dim=-1), v.transpose(-1, -2))
+            context = context * (self.scale / (h * w))
+            out = torch.matmul(context.transpose(-1, -2), q)
+        else:
+            q = q.softmax(dim=-2) * self.scale
+            k = k.softmax(dim=-1)
+            v = v / (h * w)
+            context = torch.einsum('bhdn,bhen->bhde', k, v)
+            out = torch.einsum('bhde,bhdn->bhen', context, q)
         out = rearrange(out, 'b h c (x y) -> b (h c) x y', h=self.heads, x=h, y=w)
         return self.to_out(out)
 
 
 class Attention(_QKVAttention):
-    """Standard softmax attention over pixels (scaled dot product, fused kernel when available)."""
+    """Standard softmax attention over pixels: the fused scaled-dot-product kernel on the fast
+    path, the authors' einsum-softmax-einsum otherwise."""
 
     def __init__(self, dim: int, heads: int = 4, dim_head: int = 32) -> None:
         super().__init__(dim, heads, dim_head)
@@ -49,6 +67,10 @@ class Attention(_QKVAttention):
         b, c, h, w = x.shape
         q, k, v = (rearrange(part, 'b (h d) x y -> b h (x y) d', h=self.heads)
                    for part in self.to_qkv(x).chunk(3, dim=1))
-        out = F.scaled_dot_product_attention(q, k, v, scale=self.scale)
+        if self.fast:
+            out = F.scaled_dot_product_attention(q, k, v, scale=self.scale)
+        else:
+            similarity = torch.einsum('bhid,bhjd->bhij', q * self.scale, k)
+            out = torch.einsum('bhij,bhjd->bhid', similarity.softmax(dim=-1), v)
         out = rearrange(out, 'b h (x y) d -> b (h d) x y', x=h, y=w)
         return self.to_out(out)

@@ -1,0 +1,224 @@
+"""What tools/benchmark.py measures: MACs by an exact counter, medians of timed runs, peak memory.
+
+Timings are for reports, never for tests; tests check that the numbers are computed right.
+"""
+import statistics
+import time
+from typing import Callable, Dict, Optional, Tuple
+
+import torch
+from mmengine.config import Config
+from mmengine.registry import DefaultScope
+from mmengine.structures import BaseDataElement
+
+from rf.registry import MODELS
+
+
+def build_benchmark_model(cfg: Config, device: torch.device, fast_path: bool = True,
+                          compile: bool = False) -> torch.nn.Module:
+    """The config's model (random weights) on ``device`` in eval mode; ``fast_path=False``
+    switches a backbone that has one (``set_fast_path``) to its literal formulation."""
+    with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'rf')):
+        model = MODELS.build(cfg.model)
+    if hasattr(model.backbone, 'set_fast_path'):
+        model.backbone.set_fast_path(fast_path)
+    elif not fast_path:
+        raise ValueError(f'{type(model.backbone).__name__} has no plain/fast switch '
+                         '(set_fast_path), so --compare-plain does not apply to it.')
+    if compile:
+        model.compile_options = dict(model.compile_options or {})
+    return model.to(device).eval()
+
+
+def synchronize(device: torch.device) -> None:
+    if device.type == 'cuda':
+        torch.cuda.synchronize(device)
+
+
+def median_seconds(fn: Callable[[], object], device: torch.device, runs: int,
+                   warmup: int) -> float:
+    """The median wall time of ``runs`` calls of ``fn`` after ``warmup`` untimed ones."""
+    for _ in range(warmup):
+        fn()
+    synchronize(device)
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        synchronize(device)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def interleaved_medians(fns: Dict[str, Callable[[], object]], device: torch.device, runs: int,
+                        warmup: int) -> Dict[str, float]:
+    """Median seconds of each function, timed in turns (a, b, a, b, ...) so that a slow spell
+    of the machine hits all of them alike: the fair way to compare two variants."""
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    times = {name: [] for name in fns}
+    for _ in range(runs):
+        for name, fn in fns.items():
+            synchronize(device)
+            start = time.perf_counter()
+            fn()
+            synchronize(device)
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def compare_steps(models: Dict[str, torch.nn.Module], size: Tuple[int, int], batch: int,
+                  runs: int, warmup: int) -> Dict[str, float]:
+    """Seconds per network step of several models on one input, timed in turns."""
+    first = next(iter(models.values()))
+    device = next(first.parameters()).device
+    inputs = fake_inputs(first, batch, size, device)
+    x_t = torch.randn(batch, 3, *size, device=device)
+    t = torch.full((batch,), first.schedule.T_acc, device=device, dtype=torch.long)
+    with torch.no_grad():
+        return interleaved_medians(
+            {name: (lambda m=model: m.network(x_t, t, inputs)) for name, model in models.items()},
+            device, runs, warmup)
+
+
+def count_macs(fn: Callable[[], object]) -> int:
+    """Multiply-accumulates of one call of ``fn``: torch's FlopCounterMode counts every aten
+    matmul and convolution (2 FLOPs per MAC), whatever module issues it. Fused attention is
+    counted through its math form: the counter has no formula for the CPU kernel and would
+    count it as 0."""
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+    from torch.utils.flop_counter import FlopCounterMode
+    counter = FlopCounterMode(display=False)
+    with sdpa_kernel([SDPBackend.MATH]), counter:
+        fn()
+    return counter.get_total_flops() // 2
+
+
+def reset_peak_memory(device: torch.device) -> None:
+    """Start a new peak: CUDA's allocator counter, or the process's peak RSS on Linux."""
+    if device.type == 'cuda':
+        torch.cuda.reset_peak_memory_stats(device)
+        return
+    try:
+        with open('/proc/self/clear_refs', 'w') as handle:
+            handle.write('5')
+    except OSError:
+        pass  # not Linux: the peak then counts from the start of the process
+
+
+def peak_memory_mb(device: torch.device) -> Optional[float]:
+    """Peak tensor memory on CUDA; peak resident memory of the process on CPU (MiB)."""
+    if device.type == 'cuda':
+        return torch.cuda.max_memory_allocated(device) / 2 ** 20
+    try:
+        with open('/proc/self/status') as handle:
+            for line in handle:
+                if line.startswith('VmHWM:'):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def matmul_gflops(device: torch.device, n: int = 2048, runs: int = 5) -> float:
+    """The practical fp32 peak: GFLOP/s of an n x n matrix product on ``device``."""
+    a = torch.randn(n, n, device=device)
+    b = torch.randn(n, n, device=device)
+    seconds = median_seconds(lambda: torch.mm(a, b), device, runs, warmup=2)
+    return 2 * n ** 3 / seconds / 1e9
+
+
+def fake_inputs(model: torch.nn.Module, batch: int, size: Tuple[int, int],
+                device: torch.device) -> Dict[str, torch.Tensor]:
+    """Preprocessed inputs in [-1, 1]; a binary mask too when the backbone takes 8 channels."""
+    generator = torch.Generator().manual_seed(0)
+    inputs = {'degraded': (torch.rand(batch, 3, *size, generator=generator) * 2 - 1).to(device)}
+    if getattr(model.backbone, 'in_channels', 6) == 8:
+        inputs['mask'] = (torch.rand(batch, 1, *size, generator=generator) > 0.5).float().to(device) * 255
+    return inputs
+
+
+def measure_inference(model: torch.nn.Module, size: Tuple[int, int], batch: int, runs: int,
+                      warmup: int) -> dict:
+    """Parameters, MACs per step, seconds per network step and per restored image (all T'
+    steps of the sampler), achieved GFLOP/s and peak memory for a (batch, 3, H, W) input."""
+    device = next(model.parameters()).device
+    inputs = fake_inputs(model, batch, size, device)
+    x_t = torch.randn(batch, 3, *size, device=device)
+    t = torch.full((batch,), model.schedule.T_acc, device=device, dtype=torch.long)
+    with torch.no_grad():
+        # Counted on the eager backbone: under the counter's module hooks torch.compile would
+        # build (and keep) a graph unlike the one that is timed.
+        compile_options, model.compile_options = model.compile_options, None
+        macs = count_macs(lambda: model.network(x_t, t, inputs))
+        model.compile_options = compile_options
+        reset_peak_memory(device)
+        s_per_step = median_seconds(lambda: model.network(x_t, t, inputs), device, runs, warmup)
+        s_per_batch = median_seconds(lambda: model.restore(inputs), device, max(1, runs // 2),
+                                     warmup=0)  # the step runs warmed up
+    return dict(params=sum(p.numel() for p in model.parameters()),
+                macs_per_step=macs // batch, steps=model.schedule.T_acc,
+                s_per_step=round(s_per_step, 4), s_per_image=round(s_per_batch / batch, 4),
+                gflops=round(2 * macs / s_per_step / 1e9, 1),
+                peak_memory_mb=round(peak_memory_mb(device), 1))
+
+
+def train_shape(cfg: Config) -> Tuple[Tuple[int, int], int]:
+    """The config's training patch (its RandomCrop's height and width; 256 if it has none)
+    and batch size."""
+    loader = cfg.get('train_dataloader') or {}
+    patch = (256, 256)
+    for transform in _walk(loader.get('dataset', {}).get('pipeline', [])):
+        if transform.get('type') == 'RandomCrop' and 'height' in transform:
+            patch = (int(transform['height']), int(transform['width']))
+    return patch, int(loader.get('batch_size', 1))
+
+
+def _walk(node):
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _walk(value)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            yield from _walk(value)
+
+
+def measure_training(model: torch.nn.Module, cfg: Config, patch: Tuple[int, int], batch: int,
+                     runs: int, warmup: int) -> dict:
+    """Training samples per second: the model's ``train_step`` (preprocessing, forward,
+    backward, the config's optimizer) on uint8 batches of ``patch``-sized images."""
+    from mmengine.optim import build_optim_wrapper
+    device = next(model.parameters()).device
+    model.train()
+    with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'rf')):
+        optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    generator = torch.Generator().manual_seed(0)
+
+    def image():
+        return torch.randint(0, 256, (3, *patch), dtype=torch.uint8, generator=generator)
+    data = dict(inputs=dict(degraded=[image() for _ in range(batch)]),
+                data_samples=[BaseDataElement(gt=image()) for _ in range(batch)])
+    reset_peak_memory(device)
+    seconds = median_seconds(lambda: model.train_step(data, optim_wrapper), device, runs, warmup)
+    return dict(params=sum(p.numel() for p in model.parameters()),
+                s_per_iter=round(seconds, 4), samples_per_s=round(batch / seconds, 2),
+                peak_memory_mb=round(peak_memory_mb(device), 1))
+
+
+def loader_throughput(cfg: Config, batches: int) -> dict:
+    """Samples per second of the config's train_dataloader alone (workers included)."""
+    from mmengine.runner import Runner
+    with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'rf')):
+        loader = Runner.build_dataloader(cfg.train_dataloader, seed=0)
+        iterator = iter(loader)
+        next(iterator)  # workers start, caches fill for the first batch
+        start = time.perf_counter()
+        samples = 0
+        for _ in range(batches):
+            samples += len(next(iterator)['data_samples'])
+        seconds = time.perf_counter() - start
+    return dict(batches=batches, s_per_batch=round(seconds / batches, 4),
+                samples_per_s=round(samples / seconds, 2))

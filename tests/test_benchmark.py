@@ -1,0 +1,65 @@
+"""tools/benchmark.py computes its numbers right (timings themselves are never asserted)."""
+import json
+import os
+import subprocess
+import sys
+
+import torch
+from mmengine.config import Config
+from mmengine.registry import DefaultScope
+from torch import nn
+
+from conftest import REPO_ROOT
+from rf.benchmarking import count_macs, interleaved_medians, train_shape
+from rf.registry import MODELS
+
+TINY = """
+_base_ = ['{repo}/configs/demo.py']
+model = dict(backbone=dict(dim=8, dim_mults=(1, 2)))
+"""
+
+
+def test_mac_counter_counts_convolutions_products_and_attention():
+    conv = nn.Conv2d(4, 6, 3, padding=1)
+    x = torch.randn(2, 4, 10, 12)
+    assert count_macs(lambda: conv(x)) == 2 * 10 * 12 * 6 * 4 * 9
+    a, b = torch.randn(3, 5, 7), torch.randn(3, 7, 11)
+    assert count_macs(lambda: torch.bmm(a, b)) == 3 * 5 * 7 * 11
+    q = k = v = torch.randn(1, 2, 16, 8)
+    # q·kᵀ and attention·v: 2 products of 16 x 16 x 8 per head.
+    assert count_macs(lambda: nn.functional.scaled_dot_product_attention(q, k, v)) == 2 * 2 * 16 * 16 * 8
+
+
+def test_interleaved_medians_time_every_function_in_turns():
+    calls = []
+    medians = interleaved_medians({'a': lambda: calls.append('a'), 'b': lambda: calls.append('b')},
+                                  torch.device('cpu'), runs=3, warmup=1)
+    assert set(medians) == {'a', 'b'} and all(v >= 0 for v in medians.values())
+    assert calls == ['a', 'b'] + ['a', 'b'] * 3
+
+
+def test_train_shape_reads_the_crop_and_batch():
+    cfg = Config.fromfile(str(REPO_ROOT / 'configs' / 'lol_cpu.py'))
+    assert train_shape(cfg) == ((96, 96), 8)
+
+
+def test_benchmark_tool_reports_json_rows(tmp_path):
+    config = tmp_path / 'tiny.py'
+    config.write_text(TINY.format(repo=REPO_ROOT))
+    done = subprocess.run(
+        [sys.executable, str(REPO_ROOT / 'tools' / 'benchmark.py'), str(config), '--size', '32',
+         '48', '--runs', '1', '--warmup', '0', '--compare-plain', '--train', '--batch', '2',
+         '--json'], capture_output=True, text=True, cwd=tmp_path, timeout=600,
+        env={**os.environ, 'OMP_NUM_THREADS': '1'})
+    assert done.returncode == 0, done.stderr
+    rows = [json.loads(line) for line in done.stdout.splitlines()]
+    fast, plain, speedup, train = rows
+    with DefaultScope.overwrite_default_scope('rf'):  # the tiny model, counted independently
+        model = MODELS.build(Config.fromfile(str(config)).model)
+    assert fast['params'] == plain['params'] == sum(p.numel() for p in model.parameters())
+    assert fast['steps'] == 5 and fast['height'] == 32 and fast['width'] == 48
+    # The fast path's upsampling does 4 instead of 9 multiply-adds per pixel: fewer MACs.
+    assert 0 < fast['macs_per_step'] < plain['macs_per_step']
+    for row in (fast, plain):
+        assert row['s_per_step'] > 0 and row['s_per_image'] > 0 and row['peak_memory_mb'] > 0
+    assert speedup['speedup'] > 0 and train['samples_per_s'] > 0 and train['batch'] == 2

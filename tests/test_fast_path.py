@@ -1,0 +1,136 @@
+"""The backbone's fast path gives the plain (DESIGN §2, the authors') output up to rounding."""
+import copy
+
+import pytest
+import torch
+from torch.nn import functional as F
+
+from rf.registry import MODELS
+from rf_plugins.backbones.resfusion_unet import ResfusionUNet
+from rf_plugins.backbones.resfusion_unet.layers import UpsampleConv
+
+
+def make_pair(dim=16, seed=0):
+    """(fast, plain) copies of one randomly initialised network, norms and gains perturbed so
+    that every parameter matters."""
+    torch.manual_seed(seed)
+    fast = ResfusionUNet(dim=dim, dim_mults=(1, 2, 4), groups=4)
+    with torch.no_grad():
+        for name, parameter in fast.named_parameters():
+            if name.endswith(('norm.weight', '.g')):
+                parameter.add_(0.3 * torch.randn_like(parameter))
+            elif name.endswith('bias'):
+                parameter.normal_(0, 0.1)
+    plain = copy.deepcopy(fast).set_fast_path(False)
+    return fast.eval(), plain.eval()
+
+
+def assert_close(actual, expected, rel=1e-5):
+    scale = expected.abs().max().item()
+    assert (actual - expected).abs().max().item() <= rel * scale, 'fast path differs'
+
+
+@pytest.mark.parametrize('shared_step', [True, False])
+def test_fast_equals_plain_in_eval(shared_step):
+    fast, plain = make_pair()
+    x = torch.randn(2, 6, 24, 40)
+    t = torch.tensor([3, 3]) if shared_step else torch.tensor([0, 4])
+    with torch.no_grad():
+        expected = plain(x, t)
+        assert_close(fast(x, t), expected)
+        assert_close(fast(x, t), expected)  # second call: cached standardised weights
+
+
+def test_fast_equals_plain_with_gradients():
+    fast, plain = make_pair()
+    fast.train()
+    plain.train()
+    x = torch.randn(2, 6, 16, 16)
+    t = torch.tensor([1, 1])
+    out_fast, out_plain = fast(x, t), plain(x, t)
+    assert_close(out_fast, out_plain)
+    out_fast.square().mean().backward()
+    out_plain.square().mean().backward()
+    for (name, p_fast), p_plain in zip(fast.named_parameters(), plain.parameters()):
+        assert_close(p_fast.grad, p_plain.grad, rel=1e-4), name
+
+
+def test_cached_weights_follow_optimizer_steps_and_loaded_weights():
+    fast, plain = make_pair()
+    x, t = torch.randn(1, 6, 16, 16), torch.tensor([2])
+    with torch.no_grad():
+        fast(x, t)  # fills the caches
+        for parameter in fast.parameters():
+            parameter.mul_(1.1).add_(0.01)  # in place, as an optimizer step
+        plain.load_state_dict(fast.state_dict())
+        assert_close(fast(x, t), plain(x, t))
+        other, _ = make_pair(seed=1)
+        fast.load_state_dict(other.state_dict())
+        plain.load_state_dict(other.state_dict())
+        assert_close(fast(x, t), plain(x, t))
+
+
+def test_upsample_conv_is_the_transposed_convolution():
+    torch.manual_seed(0)
+    module = UpsampleConv(5, 7)
+    x = torch.randn(2, 5, 7, 9, dtype=torch.float64)
+    module.double()
+    expected = F.conv2d(F.interpolate(x, scale_factor=2, mode='nearest'), module[1].weight,
+                        module[1].bias, padding=1)
+    torch.testing.assert_close(module(x), expected, rtol=0, atol=1e-12)
+    assert list(dict(module.named_parameters())) == ['1.weight', '1.bias']  # the authors' keys
+
+
+def test_state_dict_keys_do_not_depend_on_the_path():
+    fast, plain = make_pair()
+    assert list(fast.state_dict()) == list(plain.state_dict())
+
+
+def test_restoration_with_the_fast_path_matches_the_plain_one():
+    """All T' sampler steps through the model: outputs within 1e-4 (the issue's bound)."""
+    cfg = dict(type='Resfusion', fuser=dict(type='concat'), task=dict(type='restoration'),
+               schedule=dict(type='linear', T=12), sampler=dict(seed=0),
+               backbone=dict(type='ResfusionUNet', dim=16, dim_mults=(1, 2, 4), groups=4))
+    torch.manual_seed(0)
+    fast = MODELS.build(cfg).eval()
+    plain = copy.deepcopy(fast)
+    plain.backbone.set_fast_path(False)
+    inputs = {'degraded': torch.rand(1, 3, 32, 24) * 2 - 1}
+    torch.testing.assert_close(fast.restore(inputs), plain.restore(inputs), rtol=0, atol=1e-4)
+
+
+def tiny_resfusion(**kwargs):
+    cfg = dict(type='Resfusion', fuser=dict(type='concat'), task=dict(type='restoration'),
+               schedule=dict(type='linear', T=12), sampler=dict(seed=0),
+               backbone=dict(type='ResfusionUNet', dim=8, dim_mults=(1, 2), groups=4))
+    cfg.update(kwargs)
+    torch.manual_seed(0)
+    return MODELS.build(cfg).eval()
+
+
+def test_channels_last_and_autocast_while_sampling():
+    inputs = {'degraded': torch.rand(1, 3, 16, 24) * 2 - 1}
+    reference = tiny_resfusion().restore(inputs)
+    channels_last = tiny_resfusion(sampler=dict(seed=0, channels_last=True))
+    torch.testing.assert_close(channels_last.restore(inputs), reference, rtol=0, atol=1e-5)
+    assert channels_last.backbone.init_conv.weight.is_contiguous(memory_format=torch.channels_last)
+    bf16 = tiny_resfusion(sampler=dict(seed=0, autocast='bf16')).restore(inputs)
+    assert bf16.dtype == torch.float32
+    # bf16 rounding, not another result (an unrelated restoration differs by ~0.5 on average)
+    assert 0 < (bf16 - reference).abs().mean() < 0.05
+    with pytest.raises(ValueError, match="autocast='fp8'"):
+        tiny_resfusion(sampler=dict(autocast='fp8'))
+
+
+def test_compiled_backbone_matches_eager():
+    """The compile switch's wiring, through dynamo and AOTAutograd (the aot_eager backend: the
+    default inductor backend adds two minutes of C++ compilation for no more coverage)."""
+    inputs = {'degraded': torch.rand(1, 3, 16, 16) * 2 - 1}
+    eager = tiny_resfusion()
+    compiled = tiny_resfusion(compile=dict(backend='aot_eager'))
+    assert compiled.compile_options == dict(backend='aot_eager')
+    assert tiny_resfusion(compile=True).compile_options == {}
+    torch.testing.assert_close(compiled.restore(inputs), eager.restore(inputs), rtol=0, atol=1e-4)
+    assert list(compiled.state_dict()) == list(eager.state_dict())  # no wrapper in the keys
+    with pytest.raises(TypeError, match='compile'):
+        tiny_resfusion(compile='yes')

@@ -1,0 +1,137 @@
+"""Measure a config's network: true size, MACs, inference and training speed, memory.
+
+Prints a table, or with --json one JSON object per line (one per measured variant) with at least
+params, macs_per_step, s_per_step and s_per_image. Times are medians of --runs runs after
+--warmup runs. MACs are counted by torch's FlopCounterMode at the aten level, so no module
+(weight-standardised convolutions included) escapes the count.
+
+Examples:
+  python tools/benchmark.py configs/lol.py --size 256 256
+  python tools/benchmark.py configs/lol.py --size 256 256 --compare-plain   # vs the authors' formulation
+  python tools/benchmark.py configs/lol.py --train --json
+  python tools/benchmark.py configs/lol_cpu.py --loader --cfg-options \\
+      train_dataloader.dataset.data_root=../shared/data/LOL
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+from mmengine.config import DictAction  # noqa: E402
+
+from rf.engine.error_messages import run_cli  # noqa: E402
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], epilog='\n'.join(__doc__.splitlines()[2:]),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('config')
+    parser.add_argument('--size', nargs=2, type=int, metavar=('H', 'W'), default=None,
+                        help='image size for inference (default 256 256); with --train, the '
+                        'patch size (default: the config\'s RandomCrop)')
+    parser.add_argument('--batch', type=int, default=None,
+                        help='images per pass (default 1; with --train the config\'s batch size)')
+    parser.add_argument('--device', default=None, help='cpu or cuda (default: cuda if available)')
+    parser.add_argument('--runs', type=int, default=5, help='timed runs (the median is reported)')
+    parser.add_argument('--warmup', type=int, default=2, help='untimed runs first')
+    parser.add_argument('--train', action='store_true',
+                        help='also time training steps (forward, backward, optimizer) at the '
+                        'config\'s patch size and batch')
+    parser.add_argument('--loader', action='store_true',
+                        help='also time the config\'s train_dataloader alone (needs its '
+                        'data_root), to compare with the training step')
+    parser.add_argument('--compare-plain', action='store_true',
+                        help='also time the backbone with its fast path off (DESIGN §2 computed '
+                        'literally, as the authors\' code does) and report the speed-up')
+    parser.add_argument('--compile', action='store_true',
+                        help='torch.compile the backbone (the fast variant only; the first call '
+                        'of a shape compiles, 30-70 s on a 2-core CPU, and is not timed)')
+    parser.add_argument('--json', action='store_true', help='one JSON object per line')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, metavar='KEY=VALUE',
+                        help='override config entries')
+    args = parser.parse_args(argv)
+    if args.runs < 1 or args.warmup < 0:
+        parser.error('--runs must be >= 1 and --warmup >= 0')
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    import torch
+    from mmengine.config import Config
+
+    from rf.benchmarking import (build_benchmark_model, compare_steps, loader_throughput,
+                                 matmul_gflops, measure_inference, measure_training, train_shape)
+    from rf.engine.error_messages import require_keys, unknown_override_keys
+
+    if not osp.isfile(args.config):
+        raise SystemExit(f'Config file not found: {args.config}')
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        for warning in unknown_override_keys(cfg, args.cfg_options):
+            print(f'warning: {warning}', file=sys.stderr)
+        cfg.merge_from_dict(args.cfg_options)
+    require_keys(cfg, ('model',), args.config, 'benchmarking')
+    device = torch.device(args.device or ('cuda' if torch.cuda.is_available() else 'cpu'))
+    if device.type == 'cuda' and not torch.cuda.is_available():
+        raise SystemExit('--device cuda: no CUDA device is available here.')
+    torch.set_grad_enabled(False)
+
+    peak = matmul_gflops(device)
+    variants = [('fast', True)] + ([('plain', False)] if args.compare_plain else [])
+    size = tuple(args.size or (256, 256))
+    models = {}
+    for name, fast in variants:
+        # The plain variant stands for the authors' code: eager, whatever --compile says.
+        models[name] = build_benchmark_model(cfg, device, fast_path=fast,
+                                             compile=args.compile and fast)
+        row = dict(config=args.config, variant=name, device=str(device), height=size[0],
+                   width=size[1], batch=args.batch or 1, matmul_gflops=round(peak, 1),
+                   malloc_env=malloc_env())
+        row.update(measure_inference(models[name], size, args.batch or 1, args.runs, args.warmup))
+        report(row, args.json)
+    if args.compare_plain:
+        # Timed in turns, so that the machine's slow spells do not favour either variant.
+        seconds = compare_steps(models, size, args.batch or 1, args.runs, warmup=0)
+        report(dict(config=args.config, variant='speedup', height=size[0], width=size[1],
+                    plain_s_per_step=round(seconds['plain'], 4),
+                    fast_s_per_step=round(seconds['fast'], 4),
+                    speedup=round(seconds['plain'] / seconds['fast'], 3)), args.json)
+    if args.train:
+        patch, batch = train_shape(cfg)
+        patch = tuple(args.size) if args.size else patch
+        batch = args.batch or batch
+        model = build_benchmark_model(cfg, device, fast_path=True, compile=args.compile)
+        with torch.enable_grad():
+            row = dict(config=args.config, variant='train', device=str(device), height=patch[0],
+                       width=patch[1], batch=batch)
+            row.update(measure_training(model, cfg, patch, batch, args.runs, args.warmup))
+        report(row, args.json)
+    if args.loader:
+        row = dict(config=args.config, variant='loader')
+        row.update(loader_throughput(cfg, args.runs))
+        report(row, args.json)
+    return 0
+
+
+def malloc_env() -> str:
+    """The glibc malloc settings of this process's environment (they change CPU timings a
+    lot: docs/benchmarks.md), e.g. ``MALLOC_MMAP_MAX_=0``; empty when none is set."""
+    return ' '.join(f'{key}={value}' for key, value in sorted(os.environ.items())
+                    if key.startswith('MALLOC_'))
+
+
+def report(row: dict, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(row), flush=True)
+        return
+    print(', '.join(f'{key}: {value}' for key, value in row.items()), flush=True)
+
+
+if __name__ == '__main__':
+    os.environ.setdefault('TORCHINDUCTOR_LAYOUT_OPTIMIZATION', '0')
+    sys.exit(run_cli(main))
