@@ -68,14 +68,20 @@ def interleaved_medians(fns: Dict[str, Callable[[], object]], device: torch.devi
     return {name: statistics.median(values) for name, values in times.items()}
 
 
+def step_inputs(model: torch.nn.Module, batch: int, size: Tuple[int, int]):
+    """``(inputs, x_t, t)`` for one network call at the first sampling step."""
+    device = next(model.parameters()).device
+    x_t = torch.randn(batch, 3, *size, device=device)
+    t = torch.full((batch,), model.schedule.T_acc, device=device, dtype=torch.long)
+    return fake_inputs(model, batch, size, device), x_t, t
+
+
 def compare_steps(models: Dict[str, torch.nn.Module], size: Tuple[int, int], batch: int,
                   runs: int, warmup: int) -> Dict[str, float]:
     """Seconds per network step of several models on one input, timed in turns."""
     first = next(iter(models.values()))
     device = next(first.parameters()).device
-    inputs = fake_inputs(first, batch, size, device)
-    x_t = torch.randn(batch, 3, *size, device=device)
-    t = torch.full((batch,), first.schedule.T_acc, device=device, dtype=torch.long)
+    inputs, x_t, t = step_inputs(first, batch, size)
     with torch.no_grad():
         return interleaved_medians(
             {name: (lambda m=model: m.network(x_t, t, inputs)) for name, model in models.items()},
@@ -145,9 +151,7 @@ def measure_inference(model: torch.nn.Module, size: Tuple[int, int], batch: int,
     """Parameters, MACs per step, seconds per network step and per restored image (all T'
     steps of the sampler), achieved GFLOP/s and peak memory for a (batch, 3, H, W) input."""
     device = next(model.parameters()).device
-    inputs = fake_inputs(model, batch, size, device)
-    x_t = torch.randn(batch, 3, *size, device=device)
-    t = torch.full((batch,), model.schedule.T_acc, device=device, dtype=torch.long)
+    inputs, x_t, t = step_inputs(model, batch, size)
     with torch.no_grad():
         # Counted on the eager backbone: under the counter's module hooks torch.compile would
         # build (and keep) a graph unlike the one that is timed.

@@ -62,20 +62,13 @@ def parse_args(argv=None):
 def main(argv=None) -> int:
     args = parse_args(argv)
     import torch
-    from mmengine.config import Config
-
     from rf.benchmarking import (build_benchmark_model, compare_steps, loader_throughput,
                                  matmul_gflops, measure_inference, measure_training, train_shape)
-    from rf.engine.error_messages import require_keys, unknown_override_keys
+    from rf.engine.runner_setup import load_config
 
-    if not osp.isfile(args.config):
-        raise SystemExit(f'Config file not found: {args.config}')
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        for warning in unknown_override_keys(cfg, args.cfg_options):
-            print(f'warning: {warning}', file=sys.stderr)
-        cfg.merge_from_dict(args.cfg_options)
-    require_keys(cfg, ('model',), args.config, 'benchmarking')
+    cfg = load_config(args.config, argparse.Namespace(cfg_options=args.cfg_options,
+                                                      launcher='none', work_dir=None),
+                      required=('model',), purpose='benchmarking')
     device = torch.device(args.device or ('cuda' if torch.cuda.is_available() else 'cpu'))
     if device.type == 'cuda' and not torch.cuda.is_available():
         raise SystemExit('--device cuda: no CUDA device is available here.')
