@@ -32,6 +32,6 @@ default_hooks = dict(
 # At each validation: grids (input | restored | ground truth) of 4 held-out images and the
 # reverse process of 2, in WORK_DIR/val_pictures/iter_N (and TensorBoard).
 custom_hooks = [
-    dict(type='RNGStateHook'), dict(type='PlotCurvesHook'),
+    dict(type='RNGStateHook'), dict(type='PlotCurvesHook'), {{_base_.ema_hook}},
     dict(type='SaveRestoredImagesHook', phase='val', max_images=4, trajectory=2),
 ]

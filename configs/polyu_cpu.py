@@ -29,6 +29,6 @@ default_hooks = dict(
                     max_keep_ckpts=2, save_last=True, save_best='PSNR', rule='greater'),
 )
 custom_hooks = [
-    dict(type='RNGStateHook'), dict(type='PlotCurvesHook'),
+    dict(type='RNGStateHook'), dict(type='PlotCurvesHook'), {{_base_.ema_hook}},
     dict(type='SaveRestoredImagesHook', phase='val', max_images=4, trajectory=2),
 ]

@@ -99,6 +99,23 @@ def test_restoration_with_the_fast_path_matches_the_plain_one():
     torch.testing.assert_close(fast.restore(inputs), plain.restore(inputs), rtol=0, atol=1e-4)
 
 
+def test_restoration_sees_weights_swapped_through_data_as_ema_does():
+    """MMEngine's EMAHook swaps weights with ``param.data.copy_``, which leaves the version
+    counter alone: each restoration must still use the weights it finds."""
+    model = tiny_resfusion()
+    inputs = {'degraded': torch.rand(1, 3, 16, 16) * 2 - 1}
+    before = model.restore(inputs)  # fills the caches
+    other = tiny_resfusion()
+    with torch.no_grad():
+        for mine, theirs in zip(model.backbone.parameters(), other.backbone.parameters()):
+            mine.data.copy_(theirs.data * 1.5)
+    swapped = model.restore(inputs)
+    reference = copy.deepcopy(model)
+    reference.backbone.set_fast_path(False)
+    torch.testing.assert_close(swapped, reference.restore(inputs), rtol=0, atol=1e-4)
+    assert (swapped - before).abs().max() > 1e-3
+
+
 def tiny_resfusion(**kwargs):
     cfg = dict(type='Resfusion', fuser=dict(type='concat'), task=dict(type='restoration'),
                schedule=dict(type='linear', T=12), sampler=dict(seed=0),

@@ -19,6 +19,9 @@ import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+if __name__ == '__main__':  # glibc malloc defaults (rf/malloc_defaults.py)
+    from rf.malloc_defaults import reexec_with_malloc_defaults
+    reexec_with_malloc_defaults()
 
 from mmengine.config import DictAction  # noqa: E402
 

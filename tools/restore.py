@@ -16,6 +16,9 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
+if __name__ == '__main__':  # glibc malloc defaults (rf/malloc_defaults.py)
+    from rf.malloc_defaults import reexec_with_malloc_defaults
+    reexec_with_malloc_defaults()
 
 from mmengine.config import DictAction  # noqa: E402
 

@@ -14,6 +14,9 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
+if __name__ == '__main__':  # glibc malloc defaults (rf/malloc_defaults.py)
+    from rf.malloc_defaults import reexec_with_malloc_defaults
+    reexec_with_malloc_defaults()
 
 from rf.engine.error_messages import run_cli  # noqa: E402
 from rf.engine.runner_setup import (add_common_arguments, build_runner,  # noqa: E402

@@ -144,6 +144,9 @@ class Resfusion(BaseModel):
     def restore(self, inputs: Dict[str, torch.Tensor], return_trajectory: bool = False):
         """Run the sampler on the batch; returns x0 in [-1, 1] at the batch's (padded) size
         (and, with ``return_trajectory``, the list ``[x_T', ..., x_0]``)."""
+        clear_caches = getattr(self.backbone, 'clear_weight_caches', None)
+        if callable(clear_caches):  # weights may have changed unseen since the last call
+            clear_caches()
         network = self.precision.wrap(self.network, self.backbone)
         if self.tiling is not None:
             network = tiled_network(network, *self.tiling)

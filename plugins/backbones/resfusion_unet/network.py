@@ -89,6 +89,14 @@ class ResfusionUNet(nn.Module):
                 module.fast = self.fast_path
         return self
 
+    def clear_weight_caches(self) -> None:
+        """Forget the weights derived on the fast path. Their key (version counter, storage)
+        misses writes through ``param.data``, as MMEngine's EMAHook swaps weights, so
+        :meth:`Resfusion.restore` calls this before every restoration."""
+        for module in self.modules():
+            if isinstance(module, FastPathMixin):
+                module._derived = None
+
     def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         if x.dim() != 4 or x.shape[1] != self.in_channels:
             raise ValueError(f'ResfusionUNet expects (B, {self.in_channels}, H, W) input, '
