@@ -18,6 +18,7 @@ if __name__ == '__main__':  # glibc malloc defaults (rf/malloc_defaults.py)
     from rf.malloc_defaults import reexec_with_malloc_defaults
     reexec_with_malloc_defaults()
 
+from rf.engine.distributed import finish_distributed  # noqa: E402
 from rf.engine.error_messages import run_cli  # noqa: E402
 from rf.engine.runner_setup import (add_common_arguments, build_runner,  # noqa: E402
                                     checkpoint_path, load_config, tool_parser)
@@ -70,6 +71,7 @@ def main(argv=None) -> dict:
             json.dump(dict(config=args.config, checkpoint=args.checkpoint, metrics=metrics),
                       handle, indent=2)
         print(f'metrics: {format_metrics(metrics)}', flush=True)
+    finish_distributed()
     return metrics
 
 

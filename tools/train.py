@@ -15,6 +15,7 @@ if __name__ == '__main__':  # glibc malloc defaults (rf/malloc_defaults.py)
     from rf.malloc_defaults import reexec_with_malloc_defaults
     reexec_with_malloc_defaults()
 
+from rf.engine.distributed import finish_distributed  # noqa: E402
 from rf.engine.error_messages import run_cli  # noqa: E402
 from rf.engine.nonfinite_guard import NonFiniteLossError  # noqa: E402
 from rf.engine.resume import find_resume_checkpoint  # noqa: E402
@@ -63,6 +64,7 @@ def main(argv=None) -> None:
         last = find_resume_checkpoint(runner.work_dir)
         kept = f' The last good checkpoint is {last}.' if last else ' No checkpoint was saved yet.'
         raise SystemExit(f'error: {error}{kept}') from None
+    finish_distributed()
 
 
 if __name__ == '__main__':

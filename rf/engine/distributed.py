@@ -32,6 +32,19 @@ def init_cpu_distributed(launcher: str) -> bool:
     return True
 
 
+def finish_distributed() -> None:
+    """Close the process group after a run that ended normally (a no-op without one).
+
+    A process that exits with its gloo group still open can abort in interpreter teardown
+    ("terminate called without an active exception", SIGABRT), failing a run that succeeded.
+    Only on success: after an error the other ranks may be inside a collective, and closing
+    the group would hang them.
+    """
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        torch_dist.barrier()
+        torch_dist.destroy_process_group()
+
+
 @MODEL_WRAPPERS.register_module()
 class RfDistributedDataParallel(MMDistributedDataParallel):
     """MMEngine's DDP wrapper, with ``device_ids=None`` for a model on the CPU."""
