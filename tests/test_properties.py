@@ -428,8 +428,9 @@ def test_dataset_pipeline_gives_samples_or_clear_errors(batch, with_mask, crop, 
                                        torch.from_numpy(arrays['degraded']).permute(2, 0, 1))
                     assert torch.equal(gt, torch.from_numpy(arrays['gt']).permute(2, 0, 1))
                     if with_mask:
+                        # LoadRestorationImages keeps the files' convention: white = 255.
                         assert torch.equal(packed['inputs']['mask'][0],
-                                           torch.from_numpy(arrays['mask']))
+                                           torch.from_numpy(arrays['mask']) * 255)
                 assert packed['data_samples'].img_id == Path(paths['degraded']).stem
 
 

@@ -33,9 +33,10 @@ def gaussian_window(size: int = 11, sigma: float = 1.5) -> torch.Tensor:
     return torch.outer(g, g)
 
 
-def ssim(a: torch.Tensor, b: torch.Tensor, data_range: float = 255.0, window: int = 11,
-         sigma: float = 1.5) -> float:
-    """SSIM of Wang et al. (2004): Gaussian 11x11 window, σ = 1.5, 'valid' filtering, mean of channels."""
+def ssim_map(a: torch.Tensor, b: torch.Tensor, data_range: float = 255.0, window: int = 11,
+             sigma: float = 1.5) -> torch.Tensor:
+    """The SSIM map of Wang et al. (2004), (C, H - window + 1, W - window + 1): Gaussian window,
+    'valid' filtering (the map of pixel ``(i, j)`` sits at ``(i - window // 2, j - window // 2)``)."""
     x, y = a.double(), b.double()
     if x.dim() == 2:
         x, y = x[None], y[None]
@@ -53,6 +54,11 @@ def ssim(a: torch.Tensor, b: torch.Tensor, data_range: float = 255.0, window: in
     var_x = blur(x * x) - mu_x.square()
     var_y = blur(y * y) - mu_y.square()
     cov = blur(x * y) - mu_x * mu_y
-    ssim_map = ((2 * mu_x * mu_y + c1) * (2 * cov + c2)) / (
+    return ((2 * mu_x * mu_y + c1) * (2 * cov + c2)) / (
         (mu_x.square() + mu_y.square() + c1) * (var_x + var_y + c2))
-    return ssim_map.mean().item()
+
+
+def ssim(a: torch.Tensor, b: torch.Tensor, data_range: float = 255.0, window: int = 11,
+         sigma: float = 1.5) -> float:
+    """SSIM of Wang et al. (2004): Gaussian 11x11 window, σ = 1.5, 'valid' filtering, mean of channels."""
+    return ssim_map(a, b, data_range, window, sigma).mean().item()

@@ -1,6 +1,8 @@
 """Data transforms for restoration samples (registered in ``rf.registry.TRANSFORMS``)."""
 from rf.datasets.transforms.augment import PairedAlbumentations
+from rf.datasets.transforms.crop import CropToMultiple
 from rf.datasets.transforms.formatting import PackRestorationInputs
 from rf.datasets.transforms.loading import LoadRestorationImages
 
-__all__ = ['LoadRestorationImages', 'PairedAlbumentations', 'PackRestorationInputs']
+__all__ = ['CropToMultiple', 'LoadRestorationImages', 'PairedAlbumentations',
+           'PackRestorationInputs']

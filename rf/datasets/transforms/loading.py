@@ -2,6 +2,7 @@
 import warnings
 from typing import Sequence
 
+import numpy as np
 from mmcv.transforms import BaseTransform
 
 from rf.datasets.errors import DataError
@@ -13,7 +14,11 @@ from rf.registry import TRANSFORMS
 class LoadRestorationImages(BaseTransform):
     """Read ``results[f'{key}_path']`` into ``results[key]`` for each key present.
 
-    Images become (H, W, 3) uint8 RGB, masks (H, W) uint8 in {0, 1}. A key whose array is already
+    Images become (H, W, 3) uint8 RGB, masks (H, W) uint8 in {0, ``mask_value``}: a file's
+    near-white pixels (:func:`read_mask` binarises JPEG noise and soft edges) become
+    ``mask_value``, 255 by default, which keeps the files' own convention (ISTD: shadow = 255)
+    that the ``concat`` fuser's ``shadow_onehot`` encoding and the ISTD metrics expect
+    (DESIGN §1: ``mask == 255``). A key whose array is already
     in ``results`` (in-memory datasets) is left as it is. Pairs of different sizes are refused
     with both file names. Lossy conversions to 8-bit RGB (16-bit depth, transparency) are
     reported once per dataset (per loader process), with the first file as the example.
@@ -21,15 +26,21 @@ class LoadRestorationImages(BaseTransform):
     Args:
         keys: the images to load (``results[f'{key}_path']``).
         mask_keys: which of them are masks.
+        mask_value: the value of a mask's white pixels (1..255; 255 by default).
         cache: keep every decoded image in memory (per loader process) and hand out copies,
             so each file is decoded once per run: worth it when the dataset fits in memory
             and decoding is a visible share of the step (large PNGs, small networks).
     """
 
     def __init__(self, keys: Sequence[str] = ('degraded', 'gt', 'mask'),
-                 mask_keys: Sequence[str] = ('mask',), cache: bool = False) -> None:
+                 mask_keys: Sequence[str] = ('mask',), cache: bool = False,
+                 mask_value: int = 255) -> None:
+        if not 1 <= int(mask_value) <= 255:
+            raise ValueError(f'LoadRestorationImages: mask_value must be in 1..255, got '
+                             f'{mask_value!r}.')
         self.keys = tuple(keys)
         self.mask_keys = tuple(mask_keys)
+        self.mask_value = int(mask_value)
         self.cache = bool(cache)
         self._decoded = {}
         self._lossy_reported = False
@@ -56,10 +67,13 @@ class LoadRestorationImages(BaseTransform):
 
     def _load(self, path: str, is_mask: bool):
         if not self.cache:
-            return read_mask(path) if is_mask else self._read(path)
+            return self._read_mask(path) if is_mask else self._read(path)
         if path not in self._decoded:
-            self._decoded[path] = read_mask(path) if is_mask else self._read(path)
+            self._decoded[path] = self._read_mask(path) if is_mask else self._read(path)
         return self._decoded[path].copy()
+
+    def _read_mask(self, path: str):
+        return read_mask(path) * np.uint8(self.mask_value)
 
     def _read(self, path: str):
         with warnings.catch_warnings(record=True) as caught:
