@@ -10,6 +10,7 @@ from mmengine.structures import BaseDataElement
 from rf.diffusion import ResfusionSampler, TruncatedSchedule, q_sample, training_target
 from rf.diffusion.process import check_target
 from rf.models.data_preprocessor import pad_to
+from rf.models.fused_input import FusedInput, check_pairing
 from rf.models.sampling_precision import SamplingPrecision
 from rf.registry import FUSERS, MODELS, TASKS
 from rf.tiling import check_tiling, tiled_network
@@ -45,7 +46,9 @@ class Resfusion(BaseModel):
 
     Args:
         backbone: the network, ``backbone(fused_input, t - 1)`` with the 0-based step index.
-        fuser: builds the network input from ``x_t``, the condition and the mask.
+        fuser: builds the network input from ``x_t``, the condition and the mask, and may
+            add context tokens for a backbone with cross-attention (``context_dim``; the
+            protocol and the pairing check: :mod:`rf.models.fused_input`).
         task: where x̂0 and the condition come from (``TASKS``, e.g. ``dict(type='restoration')``).
         schedule: ``dict(type='linear', T=12, offset_threshold=0.01, **schedule_kwargs)``.
         target: what the backbone predicts: ``'resnoise'`` (default), ``'x0'`` or ``'residual'``.
@@ -83,6 +86,7 @@ class Resfusion(BaseModel):
         self.target = check_target(target)
         self.backbone = _build(MODELS, backbone, 'backbone')
         self.fuser = _build(FUSERS, fuser, 'fuser')
+        check_pairing(self.fuser, self.backbone)
         self.task = _build(TASKS, task, 'task')
         self.loss_fn = _build(MODELS, loss or dict(type='MSELoss'), 'loss')
         sampler = dict(sampler or {})
@@ -102,12 +106,19 @@ class Resfusion(BaseModel):
         self.sampler = ResfusionSampler(self.schedule, target=self.target, **sampler)
 
     def network(self, x_t: torch.Tensor, t: torch.Tensor, inputs: Dict[str, torch.Tensor]):
-        """The backbone on the fused input at 1-based steps ``t``."""
+        """The backbone on the fused input at 1-based steps ``t``: ``backbone(input, t - 1)``,
+        plus ``context=`` when the fuser returns a :class:`FusedInput` with context tokens
+        (the protocol: :mod:`rf.models.fused_input`)."""
         condition, mask = self.task.condition(inputs)
         backbone = self.backbone
         if self.compile_options is not None:
             backbone = compiled_backbone(backbone, self.compile_options, x_t.device)
-        return backbone(self.fuser(x_t, condition, mask), t - 1)
+        fused = self.fuser(x_t, condition, mask)
+        if isinstance(fused, FusedInput):
+            if fused.context is None:
+                return backbone(fused.input, t - 1)
+            return backbone(fused.input, t - 1, context=fused.context)
+        return backbone(fused, t - 1)
 
     def forward(self, inputs: Dict[str, torch.Tensor],
                 data_samples: Optional[List[BaseDataElement]] = None, mode: str = 'tensor'):

@@ -1,10 +1,11 @@
 """ResfusionUNet: the RDDM U-Net of the paper, weight-compatible with the authors' checkpoints."""
-from typing import Sequence
+from typing import Optional, Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from rf_plugins.backbones.context_attention import ContextAttention, check_context
 from rf_plugins.backbones.resfusion_unet.attention import Attention, LinearAttention
 from rf_plugins.backbones.resfusion_unet.layers import (FastPathMixin, PreNorm, Residual, ResnetBlock,
                                                        SinusoidalPosEmb, UpsampleConv)
@@ -25,15 +26,24 @@ class ResfusionUNet(nn.Module):
             attention kernel, GroupNorm with the time scale/shift folded in, the upsampling
             pair as one transposed conv, in-place ops when no gradient is needed. ``False``
             computes DESIGN §2 literally, as the authors' code does (the benchmark reference).
+        context_dim: ``None`` (default, the paper's network): no cross-attention. An int adds
+            :class:`ContextAttention` blocks that attend to context tokens (B, N, context_dim)
+            from the ``cross_attention`` fuser: after the middle attention and after the linear
+            attention of the down and up stages of each level in ``context_levels``. They live
+            under ``context_attns.*``, so the default network's state dict stays the authors'.
+        context_levels: levels (0 = full resolution, negative counts from the deepest) that get
+            cross-attention besides the middle; the default, the deepest level, runs at the
+            middle's resolution (1/8 with four levels), where attention is cheap.
 
-    ``forward(x, t)`` takes the fused input (B, in_channels, H, W) and the 0-based step index
-    (shape (B,)). Sizes that are not a multiple of ``2**(len(dim_mults)-1)`` are reflect-padded
-    and the output is cropped back.
+    ``forward(x, t, context=None)`` takes the fused input (B, in_channels, H, W), the 0-based step
+    index (shape (B,)) and, with ``context_dim``, the context tokens. Sizes that are not a
+    multiple of ``2**(len(dim_mults)-1)`` are reflect-padded and the output is cropped back.
     """
 
     def __init__(self, dim: int = 64, dim_mults: Sequence[int] = (1, 2, 4, 8), in_channels: int = 6,
                  out_channels: int = 3, groups: int = 8, attn_heads: int = 4,
-                 attn_dim_head: int = 32, fast_path: bool = True) -> None:
+                 attn_dim_head: int = 32, fast_path: bool = True,
+                 context_dim: Optional[int] = None, context_levels: Sequence[int] = (-1,)) -> None:
         super().__init__()
         if dim % groups:
             raise ValueError(f'dim={dim} must be a multiple of groups={groups} (GroupNorm).')
@@ -79,7 +89,25 @@ class ResfusionUNet(nn.Module):
         self.mid_block2 = block(mid, mid)
         self.final_res_block = block(dim * 2, dim)
         self.final_conv = nn.Conv2d(dim, out_channels, 1)
+        self.context_dim = context_dim
+        if context_dim is not None:
+            self.context_attns = self._context_attentions(dims, context_dim, context_levels,
+                                                          attn_heads, attn_dim_head)
         self.set_fast_path(fast_path)
+
+    @staticmethod
+    def _context_attentions(dims, context_dim, levels, heads, dim_head) -> nn.ModuleDict:
+        """``{'mid': ..., 'down<i>': ..., 'up<i>': ...}`` cross-attention blocks."""
+        n = len(dims) - 1
+        blocks = {'mid': ContextAttention(dims[-1], context_dim, heads, dim_head)}
+        for level in levels:
+            if not -n <= level < n:
+                raise ValueError(f'ResfusionUNet: context level {level} out of range for '
+                                 f'{n} levels (use 0..{n - 1} or negative from the deepest).')
+            level %= n
+            blocks[f'down{level}'] = ContextAttention(dims[level], context_dim, heads, dim_head)
+            blocks[f'up{level}'] = ContextAttention(dims[level + 1], context_dim, heads, dim_head)
+        return nn.ModuleDict(blocks)
 
     def set_fast_path(self, enabled: bool) -> 'ResfusionUNet':
         """Switch every module between the fast path and the literal formulation."""
@@ -97,10 +125,17 @@ class ResfusionUNet(nn.Module):
             if isinstance(module, FastPathMixin):
                 module._derived = None
 
-    def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, t: torch.Tensor,
+                context: Optional[torch.Tensor] = None) -> torch.Tensor:
         if x.dim() != 4 or x.shape[1] != self.in_channels:
             raise ValueError(f'ResfusionUNet expects (B, {self.in_channels}, H, W) input, '
                              f'got {tuple(x.shape)}.')
+        if self.context_dim is None and context is not None:
+            raise ValueError('ResfusionUNet was built without context_dim, so it cannot attend '
+                             'to context tokens: build it with context_dim=D to pair it with '
+                             'the cross_attention fuser.')
+        if self.context_dim is not None:
+            check_context(context, x.shape[0], self.context_dim, 'ResfusionUNet')
         t = torch.as_tensor(t, device=x.device)
         if t.dim() == 0:
             t = t.expand(x.shape[0])
@@ -109,10 +144,17 @@ class ResfusionUNet(nn.Module):
         if pad_h or pad_w:
             mode = 'reflect' if pad_h < height and pad_w < width else 'replicate'
             x = F.pad(x, (0, pad_w, 0, pad_h), mode=mode)
-        out = self._forward_padded(x, t)
+        out = self._forward_padded(x, t, context)
         return out[..., :height, :width]
 
-    def _forward_padded(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    def _attend(self, where: str, x: torch.Tensor, context: Optional[torch.Tensor]) -> torch.Tensor:
+        """The cross-attention block at ``where``, if this network has one there."""
+        if context is None or where not in self.context_attns:
+            return x
+        return self.context_attns[where](x, context)
+
+    def _forward_padded(self, x: torch.Tensor, t: torch.Tensor,
+                        context: Optional[torch.Tensor] = None) -> torch.Tensor:
         x = self.init_conv(x)
         # Nothing below writes into x in place, so the fast path keeps it without a copy.
         r = x if self.fast_path else x.clone()
@@ -123,16 +165,19 @@ class ResfusionUNet(nn.Module):
             t = t[:1]
         emb = self.time_mlp(t)
         skips = []
-        for block1, block2, attn, downsample in self.downs:
+        for level, (block1, block2, attn, downsample) in enumerate(self.downs):
             x = block1(x, emb)
             skips.append(x)
-            x = attn(block2(x, emb))
+            x = self._attend(f'down{level}', attn(block2(x, emb)), context)
             skips.append(x)
             x = downsample(x)
-        x = self.mid_block2(self.mid_attn(self.mid_block1(x, emb)), emb)
-        for block1, block2, attn, upsample in self.ups:
+        x = self._attend('mid', self.mid_attn(self.mid_block1(x, emb)), context)
+        x = self.mid_block2(x, emb)
+        for level, (block1, block2, attn, upsample) in zip(reversed(range(len(self.ups))),
+                                                           self.ups):
             x = block1(torch.cat((x, skips.pop()), dim=1), emb)
-            x = attn(block2(torch.cat((x, skips.pop()), dim=1), emb))
+            x = self._attend(f'up{level}', attn(block2(torch.cat((x, skips.pop()), dim=1), emb)),
+                             context)
             x = upsample(x)
         x = self.final_res_block(torch.cat((x, r), dim=1), emb)
         return self.final_conv(x)

@@ -1,0 +1,81 @@
+"""Cross-attention from a backbone's feature map to context tokens, and the 2-D positions both
+sides share.
+
+The ``cross_attention`` fuser (``rf_plugins.fusers.cross_attention``) turns the condition into
+context tokens (B, N, D); a backbone built with ``context_dim=D`` puts :class:`ContextAttention`
+blocks in its network and receives the tokens as ``forward(x, t, context=tokens)``.
+
+Position: queries (pixels of a feature map) and keys (tokens of the condition's own grid) both
+get :func:`grid_position_features` of their pixel centres in normalised image coordinates,
+projected by a learned linear layer. The features depend only on where a pixel lies in the
+image, not on the grid's resolution, so a query can learn to look at the tokens of its own
+region whatever the two grids' sizes are.
+"""
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+POSITION_FREQUENCIES = 16
+POSITION_FEATURES = 4 * POSITION_FREQUENCIES  # sin and cos of y and of x at each frequency
+MAX_FREQUENCY = 64.0  # cycles per image side at the highest frequency
+
+
+def grid_position_features(height: int, width: int, device=None,
+                           dtype=torch.float32) -> torch.Tensor:
+    """(height·width, POSITION_FEATURES) sines and cosines of the pixel centres' coordinates
+    in [0, 1], at ``POSITION_FREQUENCIES`` frequencies from 1 to ``MAX_FREQUENCY`` cycles per
+    image side (geometrically spaced); rows in raster order, as ``x.flatten(2)`` orders pixels."""
+    freqs = torch.exp(torch.linspace(0.0, math.log(MAX_FREQUENCY), POSITION_FREQUENCIES,
+                                     device=device, dtype=torch.float32)) * (2 * math.pi)
+    ys = (torch.arange(height, device=device, dtype=torch.float32) + 0.5) / height
+    xs = (torch.arange(width, device=device, dtype=torch.float32) + 0.5) / width
+    y_angles = (ys[:, None] * freqs[None]).repeat_interleave(width, dim=0)
+    x_angles = (xs[:, None] * freqs[None]).repeat(height, 1)
+    features = torch.cat((y_angles.sin(), y_angles.cos(), x_angles.sin(), x_angles.cos()), dim=1)
+    return features.to(dtype)
+
+
+def check_context(context: torch.Tensor, batch: int, context_dim: int, where: str) -> None:
+    """One clear error for context tokens of the wrong shape."""
+    if context is None:
+        raise ValueError(f'{where} was built with context_dim={context_dim} and needs context '
+                         f'tokens: call it as forward(x, t, context=...) (the cross_attention '
+                         f'fuser provides them).')
+    if context.dim() != 3 or context.shape[0] != batch or context.shape[-1] != context_dim:
+        raise ValueError(f'{where}: context must be (B={batch}, N, {context_dim}) tokens, got '
+                         f'{tuple(context.shape)}.')
+
+
+class ContextAttention(nn.Module):
+    """``x + out(attention(q(norm(x) + pos), k(norm(c)), v(norm(c))))``: every pixel of the
+    feature map ``x`` (B, C, H, W) attends over the context tokens ``c`` (B, N, context_dim).
+
+    Args:
+        channels: channels ``C`` of the feature map.
+        context_dim: width ``D`` of the context tokens.
+        heads, dim_head: attention heads and width per head.
+    """
+
+    def __init__(self, channels: int, context_dim: int, heads: int = 4, dim_head: int = 32) -> None:
+        super().__init__()
+        hidden = heads * dim_head
+        self.heads = heads
+        self.norm = nn.GroupNorm(1, channels)
+        self.position = nn.Linear(POSITION_FEATURES, channels)
+        self.context_norm = nn.LayerNorm(context_dim)
+        self.to_q = nn.Linear(channels, hidden, bias=False)
+        self.to_kv = nn.Linear(context_dim, hidden * 2, bias=False)
+        self.to_out = nn.Linear(hidden, channels)
+
+    def forward(self, x: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
+        b, c, h, w = x.shape
+        pixels = self.norm(x).flatten(2).transpose(1, 2)  # (B, HW, C)
+        pixels = pixels + self.position(grid_position_features(h, w, x.device, pixels.dtype))
+        q = self.to_q(pixels)
+        k, v = self.to_kv(self.context_norm(context.to(pixels.dtype))).chunk(2, dim=-1)
+        q, k, v = (part.unflatten(-1, (self.heads, -1)).transpose(1, 2) for part in (q, k, v))
+        attended = F.scaled_dot_product_attention(q, k, v)  # (B, heads, HW, dim_head)
+        out = self.to_out(attended.transpose(1, 2).flatten(2))
+        return x + out.transpose(1, 2).reshape(b, c, h, w)
