@@ -4,8 +4,11 @@ Examples:
     python tools/test.py configs/lol.py work_dirs/lol/best_PSNR.pth \\
         --cfg-options test_dataloader.dataset.data_root=/data/LOL
     python tools/test.py configs/demo.py work_dirs/demo/iter_300.pth --out-dir restored/
+    python tools/test.py configs/cifar10.py work_dirs/cifar10/epoch_3000.pth \\
+        --cfg-options model.sampler.steps=20 test_dataloader.dataset.data_root=/data/cifar10
 Several GPUs (or CPU processes): tools/dist_test.sh CONFIG CHECKPOINT N [options].
-The metrics are also written to WORK_DIR/metrics.json.
+The metrics are also written to WORK_DIR/metrics.json. Generation configs (SampleGridHook) also
+write a grid of generated samples, samples_grid.png, to --out-dir or else the work dir.
 """
 import json
 import os
@@ -31,7 +34,9 @@ def parse_args(argv=None):
     parser.add_argument('checkpoint', help='the checkpoint (.pth) to evaluate')
     parser.add_argument('--out-dir', help='save restored images (and input | restored | ground '
                         'truth grids in OUT_DIR/grids) here')
-    parser.add_argument('--no-grid', action='store_true', help='with --out-dir: skip the grids')
+    parser.add_argument('--no-grid', action='store_true',
+                        help='skip the grids (with --out-dir) and a generation config\'s sample '
+                        'grid')
     parser.add_argument('--trajectory', type=int, default=0, metavar='N',
                         help="with --out-dir: also save the reverse process x_T' ... x_0 of the "
                         'first N images as strips in OUT_DIR/trajectories')
@@ -44,6 +49,23 @@ def parse_args(argv=None):
 def format_metrics(metrics: dict) -> str:
     return '  '.join(f'{k}: {v:.4f}' if isinstance(v, float) else f'{k}: {v}'
                      for k, v in metrics.items())
+
+
+def place_sample_grids(cfg, args) -> None:
+    """Generation configs' SampleGridHook (one grid of generated samples): into --out-dir when
+    given (else the work dir), resized by --picture-scale, left out with --no-grid."""
+    hooks = list(cfg.get('custom_hooks', []))
+    grids = [hook for hook in hooks if str(hook.get('type', '')).split('.')[-1] == 'SampleGridHook']
+    if not grids:
+        return
+    if args.no_grid:
+        cfg.custom_hooks = [hook for hook in hooks if hook not in grids]
+        return
+    for hook in grids:
+        if args.out_dir:
+            hook['out_dir'] = args.out_dir
+        hook['scale'] = hook.get('scale', 1.0) * args.picture_scale
+    cfg.custom_hooks = hooks
 
 
 def main(argv=None) -> dict:
@@ -60,6 +82,7 @@ def main(argv=None) -> dict:
                           grid=not args.no_grid, trajectory=args.trajectory,
                           scale=args.picture_scale))
         cfg.custom_hooks = hooks
+    place_sample_grids(cfg, args)
     runner = build_runner(cfg)
     # MMEngine loads load_from non-strictly (a warning, then the test runs on random weights);
     # a checkpoint for another network is refused here, naming the first mismatched keys.

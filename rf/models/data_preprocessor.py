@@ -34,6 +34,10 @@ class RestorationDataPreprocessor(BaseDataPreprocessor):
 
     At test time (``training=False``) images are padded to a common size that is a multiple of
     ``pad_size_divisor`` and each sample records its ``ori_shape`` so outputs can be cropped back.
+
+    A batch without degraded images (generation: the samples carry only ``gt``, real images)
+    gives ``degraded=None`` and ``gt``; its samples get no ``ori_shape``, since the generated
+    image has the task's own shape, not the real image's.
     """
 
     def __init__(self, pad_size_divisor: int = 8) -> None:
@@ -54,8 +58,9 @@ class RestorationDataPreprocessor(BaseDataPreprocessor):
         if reference is None or len(reference) == 0:
             raise ValueError('RestorationDataPreprocessor: the batch has neither degraded images '
                              'nor ground truths.')
-        for i, sample in enumerate(samples):
-            sample.set_metainfo(dict(ori_shape=tuple(reference[i].shape[-2:])))
+        if degraded is not None:
+            for i, sample in enumerate(samples):
+                sample.set_metainfo(dict(ori_shape=tuple(reference[i].shape[-2:])))
         height, width = self._batch_size(reference, training)
         out = dict(
             degraded=self._stack(degraded, height, width, to_model_range),

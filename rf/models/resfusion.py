@@ -53,7 +53,8 @@ class Resfusion(BaseModel):
         schedule: ``dict(type='linear', T=12, offset_threshold=0.01, **schedule_kwargs)``.
         target: what the backbone predicts: ``'resnoise'`` (default), ``'x0'`` or ``'residual'``.
         loss: the training loss between prediction and target (``dict(type='MSELoss')``).
-        sampler: options of :class:`ResfusionSampler` (``variance``, ``clip_x0``) plus ``seed``
+        sampler: options of :class:`ResfusionSampler` (``variance``, ``clip_x0``, ``steps``:
+            sample with fewer steps than trained, e.g. ``steps=20``) plus ``seed``
             (a fixed seed makes every test batch reproducible), ``deterministic`` and
             ``batch_invariant`` (default True: ``predict`` restores each image on its own, at
             its own padded size and with its own noise, so a restored image does not depend on
@@ -151,10 +152,24 @@ class Resfusion(BaseModel):
             check_tiling(tile, overlap)
         self.tiling = None if tile is None else (int(tile), int(overlap))
 
+    def sampling_degraded(self, inputs: Dict[str, torch.Tensor]) -> torch.Tensor:
+        """x̂0 to sample from: the task's ``sampling_degraded(inputs)`` where it has one (the
+        generation task: zeros of its configured image shape), else ``task.degraded(inputs)``."""
+        of_task = getattr(self.task, 'sampling_degraded', None)
+        return of_task(inputs) if callable(of_task) else self.task.degraded(inputs)
+
+    def _seed(self, offset: Optional[int]) -> Optional[int]:
+        """The sampling seed moved by ``offset`` (a sample's dataset index, see :meth:`predict`)."""
+        if self.sample_seed is None or offset is None:
+            return self.sample_seed
+        return int(self.sample_seed) + int(offset)
+
     @torch.no_grad()
-    def restore(self, inputs: Dict[str, torch.Tensor], return_trajectory: bool = False):
+    def restore(self, inputs: Dict[str, torch.Tensor], return_trajectory: bool = False,
+                seed_offset: Optional[int] = None):
         """Run the sampler on the batch; returns x0 in [-1, 1] at the batch's (padded) size
-        (and, with ``return_trajectory``, the list ``[x_T', ..., x_0]``)."""
+        (and, with ``return_trajectory``, the list ``[x_T', ..., x_0]``). With a sampling seed,
+        ``seed_offset`` seeds this batch with ``seed + seed_offset``."""
         clear_caches = getattr(self.backbone, 'clear_weight_caches', None)
         if callable(clear_caches):  # weights may have changed unseen since the last call
             clear_caches()
@@ -162,26 +177,36 @@ class Resfusion(BaseModel):
         if self.tiling is not None:
             network = tiled_network(network, *self.tiling)
         return self.sampler.sample(lambda x_t, t: network(x_t, t, inputs),
-                                   self.task.degraded(inputs), deterministic=self.deterministic,
-                                   seed=self.sample_seed, return_trajectory=return_trajectory)
+                                   self.sampling_degraded(inputs),
+                                   deterministic=self.deterministic,
+                                   seed=self._seed(seed_offset),
+                                   return_trajectory=return_trajectory)
 
     def predict(self, inputs: Dict[str, torch.Tensor],
                 data_samples: Optional[List[BaseDataElement]] = None) -> List[BaseDataElement]:
-        """Restored images as ``pred_img`` in [0, 1]; the first ``trajectories_wanted`` samples
-        (a runtime setting, e.g. of :class:`SaveRestoredImagesHook`) also get ``trajectory``,
-        the reverse process ``[x_T', ..., x_0]`` in [0, 1]."""
-        reference = self.task.degraded(inputs)
+        """Restored (or generated) images as ``pred_img`` in [0, 1]; the first
+        ``trajectories_wanted`` samples (a runtime setting, e.g. of
+        :class:`SaveRestoredImagesHook`) also get ``trajectory``, the reverse process
+        ``[x_T', ..., x_0]`` in [0, 1].
+
+        A data sample whose metainfo has ``sample_idx`` (its index in the dataset, as generation
+        datasets give it) is sampled with ``seed + sample_idx``: with x̂0 = 0 one seed for all
+        would give every sample the same image. Others use the seed itself.
+        """
+        reference = self.sampling_degraded(inputs)
         batch = reference.shape[0]
         if data_samples is None:
             data_samples = [BaseDataElement() for _ in range(batch)]
         per_image = (self.batch_invariant and batch > 1) or self.trajectories_wanted > 0
-        restored = None if per_image else list(self.restore(inputs))
+        restored = None
+        if not per_image:
+            restored = list(self.restore(inputs, seed_offset=self._sample_index(data_samples[0])))
         for i, sample in enumerate(data_samples):
             height, width = sample.metainfo.get('ori_shape') or tuple(reference.shape[-2:])
             if restored is None:
                 wants_trajectory = self.trajectories_wanted > 0
                 image, trajectory = self._restore_one(inputs, i, sample.metainfo.get('ori_shape'),
-                                                      wants_trajectory)
+                                                      wants_trajectory, self._sample_index(sample))
                 if wants_trajectory:
                     self.trajectories_wanted -= 1
                     sample.trajectory = [((x + 1) / 2)[:, :height, :width].clamp(0, 1)
@@ -191,19 +216,31 @@ class Resfusion(BaseModel):
             sample.pred_img = ((image + 1) / 2)[:, :height, :width].clamp(0, 1)
         return data_samples
 
+    @staticmethod
+    def _sample_index(sample) -> Optional[int]:
+        index = sample.metainfo.get('sample_idx') if sample is not None else None
+        return None if index is None else int(index)
+
     def _restore_one(self, inputs: Dict[str, torch.Tensor], index: int,
-                     ori_shape: Optional[tuple], return_trajectory: bool = False):
+                     ori_shape: Optional[tuple], return_trajectory: bool = False,
+                     seed_offset: Optional[int] = None):
         """Sample ``index`` of the batch restored alone, as a batch of one would be; returns
         ``(image, trajectory or None)``, each (C, H, W) in [-1, 1]."""
-        reference = self.task.degraded(inputs)
+        reference = self.sampling_degraded(inputs)
         height, width = ori_shape or reference.shape[-2:]
         divisor = int(getattr(self.data_preprocessor, 'pad_size_divisor', 1) or 1)
         padded_h, padded_w = (math.ceil(height / divisor) * divisor,
                               math.ceil(width / divisor) * divisor)
-        single = {key: (pad_to(value[index, ..., :height, :width], padded_h, padded_w)[None]
-                        if torch.is_tensor(value) and value.dim() == 4 else value)
-                  for key, value in inputs.items()}
+
+        def one(value):
+            if not (torch.is_tensor(value) and value.dim() == 4):
+                return value
+            if value.shape[-2:] != reference.shape[-2:]:  # not on x̂0's grid (generation's gt)
+                return value[index:index + 1]
+            return pad_to(value[index, ..., :height, :width], padded_h, padded_w)[None]
+
+        single = {key: one(value) for key, value in inputs.items()}
         if not return_trajectory:
-            return self.restore(single)[0], None
-        image, trajectory = self.restore(single, return_trajectory=True)
+            return self.restore(single, seed_offset=seed_offset)[0], None
+        image, trajectory = self.restore(single, return_trajectory=True, seed_offset=seed_offset)
         return image[0], [x[0] for x in trajectory]
