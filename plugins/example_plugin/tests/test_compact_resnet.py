@@ -1,0 +1,61 @@
+"""Tests of the example plugin, run against the installed distribution:
+
+    pip install -e plugins/example_plugin && cd plugins/example_plugin && python -m pytest -q
+"""
+import pytest
+import torch
+
+import rf.plugins
+from rf.registry import MODELS
+from rf_example_backbone import CompactResNet
+
+
+def test_rf_finds_the_backbone_through_the_entry_point():
+    # No registration by hand: searching rf's registry loads every installed plugin.
+    assert MODELS.get('CompactResNet') is CompactResNet
+    info = {p.name: p for p in rf.plugins.loaded_plugins()}['example_backbone']
+    assert info.error is None and info.registered == {'MODELS': ['CompactResNet']}
+    assert info.distribution == 'rf-example-backbone'
+
+
+def test_any_size_and_the_step_changes_the_output():
+    torch.manual_seed(0)
+    net = CompactResNet(in_channels=6, out_channels=3, width=16, num_blocks=3).eval()
+    x = torch.randn(2, 6, 13, 22)  # no size constraint: the net never down-samples
+    with torch.no_grad():
+        early, late = net(x, torch.tensor([0, 0])), net(x, torch.tensor([4, 4]))
+        mixed = net(x, torch.tensor([0, 4]))
+    assert early.shape == (2, 3, 13, 22)
+    assert not torch.allclose(early, late)  # time conditioning reaches the output
+    torch.testing.assert_close(mixed[0], early[0])
+    torch.testing.assert_close(mixed[1], late[1])
+
+
+def test_bad_settings_and_inputs_are_clear_errors():
+    with pytest.raises(ValueError, match='multiple of groups'):
+        CompactResNet(width=12, groups=8)
+    net = CompactResNet(in_channels=6, width=8, num_blocks=1)
+    with pytest.raises(ValueError, match='in_channels=6.*fuser'):
+        net(torch.zeros(1, 8, 16, 16), torch.tensor([0]))
+
+
+def test_trains_inside_a_resfusion_model():
+    torch.manual_seed(0)
+    model = MODELS.build(dict(
+        type='Resfusion', schedule=dict(type='linear', T=12),
+        backbone=dict(type='CompactResNet', in_channels=6, out_channels=3, width=16,
+                      num_blocks=2),
+        fuser=dict(type='concat'), task=dict(type='restoration'), sampler=dict(seed=0)))
+    gt = torch.rand(4, 3, 24, 24) * 2 - 1
+    inputs = dict(gt=gt, degraded=0.3 * gt - 0.6)  # a darkened copy
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    losses = []
+    for _ in range(40):
+        loss = model(inputs, mode='loss')['loss']
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert sum(losses[-10:]) < 0.75 * sum(losses[:10])
+    restored = model(dict(degraded=inputs['degraded']), mode='tensor')
+    assert restored.shape == gt.shape and restored.abs().max() <= 1
