@@ -45,16 +45,25 @@ def _decode(path: str) -> np.ndarray:
     return image
 
 
+def _opaque_value(dtype) -> float:
+    """The alpha of a fully opaque pixel at ``dtype``'s depth (1.0 for float images)."""
+    return float(np.iinfo(dtype).max) if np.issubdtype(dtype, np.integer) else 1.0
+
+
 def to_rgb8(image: np.ndarray, source: str = 'image') -> np.ndarray:
     """Grayscale, RGBA and 16-bit images -> (H, W, 3) uint8 RGB; warns when that loses data."""
     lossy = []
+    # Translucency is judged at the file's own depth: 16-bit alpha 65531 rounds to 255 in 8 bits
+    # but is still not opaque.
+    translucent = (image.ndim == 3 and image.shape[2] in (2, 4)
+                   and image[..., -1].min() < _opaque_value(image.dtype))
     if image.dtype == np.uint16:
         image = np.round(image.astype(np.float64) / 257).astype(np.uint8)
         lossy.append('16-bit -> 8-bit')
     elif image.dtype != np.uint8:
         if np.issubdtype(image.dtype, np.floating):
-            image = np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)
             lossy.append(f'{image.dtype} -> 8-bit')
+            image = np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)
         else:
             raise ImageReadError(f'{source}: unsupported pixel type {image.dtype}.')
     if image.ndim == 2:
@@ -63,15 +72,13 @@ def to_rgb8(image: np.ndarray, source: str = 'image') -> np.ndarray:
     if channels == 1:
         image = np.repeat(image, 3, axis=2)
     elif channels == 4:
-        if image[..., 3].min() < 255:
-            lossy.append('alpha channel dropped')
         image = image[..., :3]
     elif channels == 2:  # gray + alpha
-        if image[..., 1].min() < 255:
-            lossy.append('alpha channel dropped')
         image = np.repeat(image[..., :1], 3, axis=2)
     elif channels != 3:
         raise ImageReadError(f'{source}: unsupported number of channels ({channels}).')
+    if translucent:
+        lossy.append('alpha channel dropped')
     if lossy:
         warnings.warn(f'{source}: converted to 8-bit RGB ({", ".join(lossy)}).',
                       LossyConversionWarning, stacklevel=3)
