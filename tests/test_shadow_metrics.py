@@ -46,12 +46,23 @@ def skimage_lab_mae(pred, gt, region):
     return diff[region].sum() / region.sum()
 
 
-def reference_scores(pred, gt, mask):
+def reference_scores(pred, gt, mask, protocol='masked_frame'):
+    """skimage's scores. 'masked_frame': the authors' MATLAB protocol, psnr and ssim of the
+    whole frames pred·region and gt·region; 'region': over the region's pixels only."""
     regions = {'all': np.ones(mask.shape, bool), 'shadow': mask == 255, 'nonshadow': mask != 255}
+    everything = regions['all']
     scores = {}
     for name, region in regions.items():
-        scores[f'PSNR_{name}'] = peak_signal_noise_ratio(gt[region], pred[region], data_range=255)
-        scores[f'SSIM_{name}'] = skimage_region_ssim(pred, gt, region)
+        if protocol == 'masked_frame':
+            keep = region[..., None].astype(np.uint8)
+            masked_pred, masked_gt = pred * keep, gt * keep
+            scores[f'PSNR_{name}'] = peak_signal_noise_ratio(masked_gt, masked_pred,
+                                                             data_range=255)
+            scores[f'SSIM_{name}'] = skimage_region_ssim(masked_pred, masked_gt, everything)
+        else:
+            scores[f'PSNR_{name}'] = peak_signal_noise_ratio(gt[region], pred[region],
+                                                             data_range=255)
+            scores[f'SSIM_{name}'] = skimage_region_ssim(pred, gt, region)
         scores[f'MAE_LAB_{name}'] = skimage_lab_mae(pred, gt, region)
     return scores
 
@@ -106,26 +117,30 @@ def test_empty_regions_and_exact_regions():
     assert region_psnr(chw(gt), chw(gt), ~nothing) == math.inf
 
 
-def test_metric_reports_every_region_like_skimage():
-    metric = METRICS.build(dict(type='ShadowRegionMetrics'))
+@pytest.mark.parametrize('protocol', [None, 'masked_frame', 'region'])
+def test_metric_reports_every_region_like_skimage(protocol):
+    options = {} if protocol is None else dict(region_protocol=protocol)
+    metric = METRICS.build(dict(type='ShadowRegionMetrics', **options))
     samples = [pair_and_mask(3), pair_and_mask(4, height=33, width=45, spread=10)]
     metrics = evaluate(metric, samples)
     assert set(metrics) == KEYS
-    references = [reference_scores(*s) for s in samples]
+    references = [reference_scores(*s, protocol=protocol or 'masked_frame') for s in samples]
     for key in KEYS:
         assert metrics[key] == pytest.approx(np.mean([r[key] for r in references]),
                                              rel=1e-9), key
 
 
-def test_256_protocol_resizes_images_bicubic_and_the_mask_nearest():
+@pytest.mark.parametrize('protocol', ['masked_frame', 'region'])
+def test_256_protocol_resizes_images_bicubic_and_the_mask_nearest(protocol):
     import mmcv
     pred, gt, mask = pair_and_mask(5, height=37, width=61)
-    metrics = evaluate(ShadowRegionMetrics(resize=256), [(pred, gt, mask)])
+    metrics = evaluate(ShadowRegionMetrics(resize=256, region_protocol=protocol),
+                       [(pred, gt, mask)])
     assert set(metrics) == {f'{key}_256' for key in KEYS}
     resized = [mmcv.imresize(x, (256, 256), interpolation='bicubic') for x in (pred, gt)]
     small_mask = mmcv.imresize(mask, (256, 256), interpolation='nearest')
     assert set(np.unique(small_mask)) == {0, 255}
-    reference = reference_scores(*resized, small_mask)
+    reference = reference_scores(*resized, small_mask, protocol=protocol)
     for key in KEYS:
         assert metrics[f'{key}_256'] == pytest.approx(reference[key], rel=1e-9), key
 
@@ -176,3 +191,18 @@ def test_clear_errors():
                        [dict(pred_img=chw(pred).float() / 255, gt=chw(gt), img_id='x')])
     with pytest.raises(ValueError, match='mae_pooling'):
         ShadowRegionMetrics(mae_pooling='mean')
+    with pytest.raises(ValueError, match='region_protocol'):
+        ShadowRegionMetrics(region_protocol='matlab')
+
+
+def test_masked_frame_psnr_is_the_region_psnr_plus_the_area_term():
+    """The paper's shadow PSNR exceeds the true region PSNR by 10·log10(N / N_R): what a
+    reader comparing with published ISTD tables must know."""
+    pred, gt, mask = pair_and_mask(12)
+    paper = evaluate(ShadowRegionMetrics(), [(pred, gt, mask)])
+    region = evaluate(ShadowRegionMetrics(region_protocol='region'), [(pred, gt, mask)])
+    for name, pixels in (('shadow', (mask == 255).sum()), ('nonshadow', (mask != 255).sum())):
+        assert paper[f'PSNR_{name}'] == pytest.approx(
+            region[f'PSNR_{name}'] + 10 * math.log10(mask.size / pixels), rel=1e-9)
+        assert paper[f'SSIM_{name}'] > region[f'SSIM_{name}']  # zeroed pixels count as perfect
+    assert paper['PSNR_all'] == region['PSNR_all'] and paper['SSIM_all'] == region['SSIM_all']

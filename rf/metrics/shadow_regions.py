@@ -5,14 +5,21 @@ Definitions, per image, on 0-255 RGB after quantising the restoration to uint8 (
 
 * region ``R``: the shadow region is where the ISTD mask is 255 (``_B`` files, shadow = 255,
   as the data loader hands it over); the non-shadow region is the rest; ``all`` is every pixel.
-* ``PSNR_<region>`` = ``10·log10(255² / MSE_R)`` with ``MSE_R`` the mean squared difference over
-  the 3 channels of the pixels in ``R`` (a true region PSNR). The authors' MATLAB script instead
-  scores the masked images ``pred·mask`` and ``gt·mask`` over the whole frame, which adds
-  ``10·log10(N / N_R)`` (N pixels in all, N_R in the region) to this value.
-* ``SSIM_<region>``: the SSIM map (Wang et al. 2004: Gaussian 11x11, σ = 1.5, 'valid' filtering,
-  :func:`rf.metrics.functional.ssim_map`), averaged over the channels, then over the pixels of
-  ``R`` whose 11x11 window lies inside the image (the mask cropped by 5 pixels on each side).
-  ``SSIM_all`` is therefore exactly the whole-image SSIM.
+* ``PSNR_<region>`` and ``SSIM_<region>`` by one of two protocols (``region_protocol``):
+
+  - ``'masked_frame'`` (default, the paper's: the authors' MATLAB script, inherited from RDDM
+    and DMTN): the whole-frame PSNR and SSIM of the masked images ``pred·R`` and ``gt·R``
+    (pixels outside ``R`` set to 0 in both). The PSNR is the region PSNR plus
+    ``10·log10(N / N_R)`` (N pixels in all, N_R in the region); the SSIM counts the zeroed
+    pixels as perfect. Use it to compare with published ISTD tables.
+  - ``'region'``: a true region score. ``PSNR_<region>`` = ``10·log10(255² / MSE_R)`` with
+    ``MSE_R`` the mean squared difference over the 3 channels of the pixels in ``R``;
+    ``SSIM_<region>`` is the SSIM map averaged over the channels, then over the pixels of ``R``
+    whose 11x11 window lies inside the image (the mask cropped by 5 pixels on each side).
+
+  Both use the SSIM of Wang et al. 2004 (Gaussian 11x11, σ = 1.5, 'valid' filtering,
+  :func:`rf.metrics.functional.ssim_map`), so ``PSNR_all`` and ``SSIM_all`` are the whole-image
+  scores under either protocol.
 * ``MAE_LAB_<region>``: ``Σ |LAB(pred) - LAB(gt)|`` over the pixels of ``R`` and the 3 channels,
   divided by the number of pixels in ``R`` (LAB: :func:`rf.metrics.lab.rgb_to_lab`, D65).
 
@@ -39,6 +46,7 @@ from rf.registry import METRICS
 
 REGIONS = ('all', 'shadow', 'nonshadow')
 POOLINGS = ('image', 'pixel')
+REGION_PROTOCOLS = ('masked_frame', 'region')
 SHADOW_VALUE = 255
 
 
@@ -80,6 +88,19 @@ def region_ssim(pred: torch.Tensor, gt: torch.Tensor, region: torch.Tensor,
     return values[inside].mean().item()
 
 
+def masked_frame_scores(pred: torch.Tensor, gt: torch.Tensor,
+                        region: torch.Tensor) -> Tuple[float, float]:
+    """(PSNR, SSIM) of the whole frames ``pred·region`` and ``gt·region`` (the authors' ISTD
+    protocol); (nan, nan) for an empty region."""
+    if not bool(region.any()):
+        return math.nan, math.nan
+    keep = region.to(pred.dtype)
+    masked_pred, masked_gt = pred * keep, gt * keep
+    everything = torch.ones_like(region)
+    return (region_psnr(masked_pred, masked_gt, everything),
+            region_ssim(masked_pred, masked_gt, everything))
+
+
 def region_lab_error(pred_lab: torch.Tensor, gt_lab: torch.Tensor,
                      region: torch.Tensor) -> Tuple[float, int]:
     """``(Σ |ΔLAB| over the region's pixels and 3 channels, number of region pixels)``."""
@@ -93,13 +114,17 @@ def resize_mask(shadow: torch.Tensor, size: int) -> torch.Tensor:
     return torch.from_numpy(mmcv.imresize(array, (size, size), interpolation='nearest') > 0)
 
 
-def shadow_scores(pred: torch.Tensor, gt: torch.Tensor, shadow: torch.Tensor) -> dict:
+def shadow_scores(pred: torch.Tensor, gt: torch.Tensor, shadow: torch.Tensor,
+                  region_protocol: str = 'masked_frame') -> dict:
     """Every region's PSNR, SSIM and LAB error sums of one uint8 (3, H, W) pair."""
     pred_lab, gt_lab = rgb_to_lab(pred), rgb_to_lab(gt)
     scores = {}
     for name, region in regions(shadow).items():
-        scores[f'PSNR_{name}'] = region_psnr(pred, gt, region)
-        scores[f'SSIM_{name}'] = region_ssim(pred, gt, region)
+        if region_protocol == 'masked_frame':
+            scores[f'PSNR_{name}'], scores[f'SSIM_{name}'] = masked_frame_scores(pred, gt, region)
+        else:
+            scores[f'PSNR_{name}'] = region_psnr(pred, gt, region)
+            scores[f'SSIM_{name}'] = region_ssim(pred, gt, region)
         scores[f'LAB_{name}'] = region_lab_error(pred_lab, gt_lab, region)
     return scores
 
@@ -113,6 +138,8 @@ class ShadowRegionMetrics(BaseMetric):
         mae_pooling: ``'image'`` (mean of per-image MAEs, keys ``MAE_LAB_<region>``) or
             ``'pixel'`` (pooled over the test set, keys ``MAE_LAB_PP_<region>``).
         source: ``'pred'`` (the restoration) or ``'input'`` (the shadow image itself).
+        region_protocol: ``'masked_frame'`` (the paper's, default) or ``'region'`` (see the
+            module doc).
 
     The masks come from the batch (``data_batch['inputs']['mask']``, what
     ``PackRestorationInputs`` makes of the ``_B`` files).
@@ -121,8 +148,8 @@ class ShadowRegionMetrics(BaseMetric):
     default_prefix = ''
 
     def __init__(self, resize: Optional[int] = None, mae_pooling: str = 'image',
-                 source: str = 'pred', collect_device: str = 'cpu',
-                 prefix: Optional[str] = None) -> None:
+                 source: str = 'pred', region_protocol: str = 'masked_frame',
+                 collect_device: str = 'cpu', prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         if mae_pooling not in POOLINGS:
             raise ValueError(f'ShadowRegionMetrics: mae_pooling must be one of {POOLINGS}, got '
@@ -130,6 +157,10 @@ class ShadowRegionMetrics(BaseMetric):
         if source not in SOURCES:
             raise ValueError(f'ShadowRegionMetrics: source must be one of {SOURCES}, got '
                              f'{source!r}.')
+        if region_protocol not in REGION_PROTOCOLS:
+            raise ValueError(f'ShadowRegionMetrics: region_protocol must be one of '
+                             f'{REGION_PROTOCOLS}, got {region_protocol!r}.')
+        self.region_protocol = region_protocol
         self.resize = int(resize) if resize else None
         self.mae_pooling = mae_pooling
         self.source = source
@@ -166,7 +197,7 @@ class ShadowRegionMetrics(BaseMetric):
             if self.resize:
                 pred, gt = resize_uint8(pred, self.resize), resize_uint8(gt, self.resize)
                 shadow = resize_mask(shadow, self.resize)
-            self.results.append(shadow_scores(pred, gt, shadow))
+            self.results.append(shadow_scores(pred, gt, shadow, self.region_protocol))
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         metrics = {}

@@ -38,6 +38,8 @@ test_dataloader = val_dataloader
 
 # ISTD protocols (DESIGN §3): RGB PSNR/SSIM and LAB MAE over the shadow region, the non-shadow
 # region and the whole image, at original size and at 256x256 (keys PSNR_shadow,
-# MAE_LAB_nonshadow, SSIM_all_256, ...).
+# MAE_LAB_nonshadow, SSIM_all_256, ...). Region PSNR/SSIM follow the authors' script (whole-frame
+# scores of the masked images, comparable with published tables); region_protocol='region'
+# scores the region's pixels only (ShadowRegionMetrics' doc).
 val_evaluator = [dict(type='ShadowRegionMetrics'), dict(type='ShadowRegionMetrics', resize=256)]
 test_evaluator = val_evaluator
