@@ -7,9 +7,11 @@
 # FID (Inception weights: RF_INCEPTION_WEIGHTS) of 50,000 samples against the 50,000 training
 # images, unflipped, as DDPM and the authors do; test_dataloader.dataset.split=test compares
 # 10,000 samples with the test images instead.
-#   tools/dist_train.sh configs/cifar10.py 8 --cfg-options \
+#   tools/dist_train.sh configs/cifar10.py 8 --cfg-options train_dataloader.batch_size=16 \
 #       train_dataloader.dataset.data_root=/data/cifar10 \
 #       val_dataloader.dataset.data_root=/data/cifar10
+# (batch_size is per process: 8 x 16 = 128, the paper's batch; with 8 x 128 auto_scale_lr would
+# raise the learning rate eightfold.)
 # Fewer sampling steps from the same model (the paper's Table 5 uses 10, 20, 50 and 100):
 #   tools/test.py configs/cifar10.py CKPT --cfg-options model.sampler.steps=20 ...
 _base_ = ['_base_/default_runtime.py']

@@ -3,7 +3,7 @@
 # U-Net has 3 + 3 + 2 = 8 input channels; 256 patches (crop and flip shared by image, target and
 # mask), AdamW at lr 1.1e-4 for a total batch of 32 (scaled linearly with the batch by
 # auto_scale_lr), cosine decay to 3e-5, gradient clipping at 1.0, T=12 linear -> 5 steps,
-# 5000 epochs (the authors' scripts; weight decay 0 as there).
+# 5000 epochs (the authors' scripts: AdamW with amsgrad, weight decay 0).
 #   tools/dist_train.sh configs/istd.py 8 --cfg-options \
 #       train_dataloader.dataset.data_root=/data/ISTD val_dataloader.dataset.data_root=/data/ISTD
 _base_ = ['_base_/default_runtime.py', '_base_/models/resfusion_unet.py',
@@ -18,7 +18,7 @@ val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 
 optim_wrapper = dict(type='GuardedOptimWrapper',
-                     optimizer=dict(type='AdamW', lr=base_lr, weight_decay=0.0),
+                     optimizer=dict(type='AdamW', lr=base_lr, weight_decay=0.0, amsgrad=True),
                      clip_grad=dict(max_norm=1.0))
 # Cosine from lr to 3e-5; the floor is a ratio so that it scales with the learning rate.
 param_scheduler = [dict(type='CosineAnnealingLR', by_epoch=True, begin=0, end=max_epochs,

@@ -17,7 +17,9 @@ base_lr = 1.1e-4
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=100)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
-optim_wrapper = dict(type='GuardedOptimWrapper', optimizer=dict(type='AdamW', lr=base_lr),
+# The authors' optimizer: AdamW with amsgrad and no weight decay (train_resfusion_restore.py).
+optim_wrapper = dict(type='GuardedOptimWrapper',
+                     optimizer=dict(type='AdamW', lr=base_lr, weight_decay=0.0, amsgrad=True),
                      clip_grad=dict(max_norm=1.0))
 param_scheduler = [dict(type='CosineAnnealingLR', by_epoch=True, begin=0, end=max_epochs,
                         T_max=max_epochs, eta_min_ratio=3e-5 / base_lr,

@@ -14,7 +14,9 @@ test_cfg = dict(type='TestLoop')
 
 # GuardedOptimWrapper: MMEngine's OptimWrapper that stops on a NaN/inf loss before the weights
 # change (on_nonfinite='skip' skips such steps instead).
-optim_wrapper = dict(type='GuardedOptimWrapper', optimizer=dict(type='AdamW', lr=base_lr),
+# The authors' optimizer: AdamW with amsgrad and no weight decay (train_resfusion_restore.py).
+optim_wrapper = dict(type='GuardedOptimWrapper',
+                     optimizer=dict(type='AdamW', lr=base_lr, weight_decay=0.0, amsgrad=True),
                      clip_grad=dict(max_norm=1.0))
 # Cosine from lr to 3e-5; the floor is a ratio so that it scales with the learning rate.
 param_scheduler = [dict(type='CosineAnnealingLR', by_epoch=True, begin=0, end=max_epochs,

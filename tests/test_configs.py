@@ -63,6 +63,7 @@ def test_lol_config_has_the_papers_settings():
     cfg = Config.fromfile(str(REPO_ROOT / 'configs' / 'lol.py'))
     assert cfg.model.backbone.dim == 64 and cfg.model.backbone.in_channels == 6
     assert cfg.optim_wrapper.optimizer.type == 'AdamW'
+    assert cfg.optim_wrapper.optimizer.weight_decay == 0 and cfg.optim_wrapper.optimizer.amsgrad
     assert cfg.optim_wrapper.optimizer.lr == pytest.approx(1.1e-4)
     assert cfg.optim_wrapper.clip_grad.max_norm == 1.0
     assert cfg.auto_scale_lr == dict(enable=True, base_batch_size=32)

@@ -2,8 +2,8 @@
 
 Each is configs/lol.py with another prediction target; the sampler converts the prediction to
 the resnoise of each step and clamps the predicted x0. Checked here: the configs differ from
-lol.py only there, the target reaches the loss and the sampler, and each trains one epoch on
-generated LOL pairs, checkpoints, and is scored by tools/test.py.
+lol.py only there, the target reaches the loss and the sampler, and each (and lol.py) trains one
+epoch on generated LOL pairs, checkpoints, and is scored by tools/test.py.
 """
 import copy
 import json
@@ -129,9 +129,11 @@ def lol_layout(tmp_path_factory):
     return root
 
 
-@pytest.mark.parametrize('target', TARGETS)
+@pytest.mark.parametrize('target', ['resnoise', *TARGETS])
 def test_one_epoch_trains_checkpoints_and_tests(target, lol_layout, tmp_path):
-    config, work_dir = f'configs/lol_{target}.py', tmp_path / 'work'
+    """The ablation configs and configs/lol.py itself (the resnoise target)."""
+    name = 'lol.py' if target == 'resnoise' else f'lol_{target}.py'
+    config, work_dir = f'configs/{name}', tmp_path / 'work'
     # The override keys every config accepts (issue 4), then the small network.
     run('tools/train.py', config, '--work-dir', work_dir, '--cfg-options',
         f'train_dataloader.dataset.data_root={lol_layout}',

@@ -23,7 +23,10 @@ test_pipeline = [
     dict(type='PairedAlbumentations', image_keys=('degraded',), mask_keys=(), transforms=resize),
     dict(type='LoadRestorationImages', keys=('gt',)),
     dict(type='PairedAlbumentations', image_keys=('gt',), mask_keys=(), transforms=resize),
-    dict(type='PackRestorationInputs'),
+    # sample_idx: each translation is sampled with seed + its index (its own noise, whatever
+    # the batch).
+    dict(type='PackRestorationInputs', meta_keys=('img_id', 'degraded_path', 'gt_path',
+                                                  'ori_shape', 'sample_idx')),
 ]
 
 train_dataloader = dict(
