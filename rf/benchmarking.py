@@ -138,10 +138,13 @@ def matmul_gflops(device: torch.device, n: int = 2048, runs: int = 5) -> float:
 
 def fake_inputs(model: torch.nn.Module, batch: int, size: Tuple[int, int],
                 device: torch.device) -> Dict[str, torch.Tensor]:
-    """Preprocessed inputs in [-1, 1]; a binary mask too when the backbone takes 8 channels."""
+    """Preprocessed inputs in [-1, 1]; a binary mask (0/255) too when the fuser takes one
+    (ISTD: ``mask_encoding`` or ``mask_channels``) or the concat backbone has 8 channels."""
     generator = torch.Generator().manual_seed(0)
     inputs = {'degraded': (torch.rand(batch, 3, *size, generator=generator) * 2 - 1).to(device)}
-    if getattr(model.backbone, 'in_channels', 6) == 8:
+    takes_mask = bool(getattr(model.fuser, 'mask_encoding', None)
+                      or getattr(model.fuser, 'mask_channels', 0))
+    if takes_mask or getattr(model.backbone, 'in_channels', 6) == 8:
         inputs['mask'] = (torch.rand(batch, 1, *size, generator=generator) > 0.5).float().to(device) * 255
     return inputs
 
@@ -163,7 +166,7 @@ def measure_inference(model: torch.nn.Module, size: Tuple[int, int], batch: int,
         s_per_batch = median_seconds(lambda: model.restore(inputs), device, max(1, runs // 2),
                                      warmup=0)  # the step runs warmed up
     return dict(params=sum(p.numel() for p in model.parameters()),
-                macs_per_step=macs // batch, steps=model.schedule.T_acc,
+                macs_per_step=macs // batch, steps=model.sampler.num_steps,
                 s_per_step=round(s_per_step, 4), s_per_image=round(s_per_batch / batch, 4),
                 gflops=round(2 * macs / s_per_step / 1e9, 1),
                 peak_memory_mb=round(peak_memory_mb(device), 1))

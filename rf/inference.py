@@ -73,13 +73,31 @@ def init_model(config: Union[str, Config], checkpoint: Optional[str] = None,
     return model.to(device).eval()
 
 
+def shadow_mask_255(mask: np.ndarray) -> np.ndarray:
+    """An (H, W) mask as uint8 0/255: bool and 0/1 masks are scaled; anything else but 0/255
+    is refused (a soft mask would silently lose its shadow)."""
+    mask = np.asarray(mask)
+    if mask.ndim != 2:
+        raise ValueError(f'restore_image: the mask must be (H, W), got shape {mask.shape}.')
+    values = set(np.unique(mask).tolist())
+    if mask.dtype == bool or values <= {0, 1}:
+        return mask.astype(np.uint8) * 255
+    if values <= {0, 255}:
+        return mask.astype(np.uint8)
+    raise ValueError(f'restore_image: the mask must be binary (0/255, 0/1 or bool), got values '
+                     f'such as {sorted(values)[:5]}.')
+
+
 @torch.no_grad()
 def restore_image(model: torch.nn.Module, image: np.ndarray,
                   mask: Optional[np.ndarray] = None) -> np.ndarray:
-    """Restore one (H, W, 3) uint8 RGB image of any size; returns (H, W, 3) uint8 RGB."""
+    """Restore one (H, W, 3) uint8 RGB image of any size; returns (H, W, 3) uint8 RGB.
+
+    ``mask`` (models whose fuser takes one, e.g. ISTD's): (H, W), shadow = 255 as in ISTD's
+    files; a bool or 0/1 mask is scaled to 0/255 (the fuser tests ``mask == 255``)."""
     inputs = {'degraded': [torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1)))]}
     if mask is not None:
-        inputs['mask'] = [torch.from_numpy(np.ascontiguousarray(mask[None]))]
+        inputs['mask'] = [torch.from_numpy(np.ascontiguousarray(shadow_mask_255(mask)[None]))]
     data = {'inputs': inputs, 'data_samples': [BaseDataElement()]}
     sample = model.test_step(data)[0]
     restored = (sample.pred_img.float().clamp(0, 1) * 255).round().to(torch.uint8)

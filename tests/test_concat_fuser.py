@@ -28,5 +28,22 @@ def test_mismatched_sizes_and_bad_options_are_clear_errors():
     fuser = FUSERS.build(dict(type='concat'))
     with pytest.raises(ValueError, match='condition'):
         fuser(torch.zeros(1, 3, 4, 4), torch.zeros(1, 3, 8, 8))
+    with pytest.raises(ValueError, match='the mask has shape'):  # named, without a condition
+        fuser(torch.zeros(1, 3, 4, 4), None, torch.zeros(1, 1, 8, 8))
     with pytest.raises(ValueError, match='mask_encoding'):
         FUSERS.build(dict(type='concat', mask_encoding='rgb'))
+
+
+def test_restore_image_masks_become_0_255_or_are_refused():
+    """rf.inference.restore_image takes the mask as users have it (bool, 0/1 or the files'
+    0/255) and hands the fuser 0/255, which it tests with == 255."""
+    import numpy as np
+
+    from rf.inference import shadow_mask_255
+    expected = np.array([[0, 255], [255, 0]], np.uint8)
+    for mask in (expected, expected > 0, (expected > 0).astype(np.int64)):
+        np.testing.assert_array_equal(shadow_mask_255(mask), expected)
+    with pytest.raises(ValueError, match='binary'):
+        shadow_mask_255(np.array([[0, 128], [255, 0]], np.uint8))
+    with pytest.raises(ValueError, match=r'\(H, W\)'):
+        shadow_mask_255(np.zeros((1, 2, 2), np.uint8))

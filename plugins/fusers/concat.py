@@ -42,16 +42,15 @@ class ConcatFuser(nn.Module):
 
     def forward(self, x_t: torch.Tensor, condition: Optional[torch.Tensor] = None,
                 mask: Optional[torch.Tensor] = None) -> torch.Tensor:
-        parts = [x_t]
-        if condition is not None:
-            parts.append(condition)
+        named = [('condition', condition)]
         if mask is not None:
-            parts.append(encode_shadow_mask(mask) if self.mask_encoding else mask)
-        for name, part in zip(('condition', 'mask'), parts[1:]):
+            named.append(('mask', encode_shadow_mask(mask) if self.mask_encoding else mask))
+        named = [(name, part) for name, part in named if part is not None]
+        for name, part in named:
             if part.shape[0] != x_t.shape[0] or part.shape[-2:] != x_t.shape[-2:]:
                 raise ValueError(f'ConcatFuser: the {name} has shape {tuple(part.shape)}, which '
                                  f'does not match x_t {tuple(x_t.shape)} in batch or size.')
-        return torch.cat([part.to(x_t.dtype) for part in parts], dim=1)
+        return torch.cat([x_t] + [part.to(x_t.dtype) for _, part in named], dim=1)
 
 
 @hookimpl

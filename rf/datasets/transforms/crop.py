@@ -45,7 +45,8 @@ class CropToMultiple(BaseTransform):
                 raise DataError(f'{results.get(f"{first}_path", first)} and '
                                 f'{results.get(f"{key}_path", key)} differ in size.')
             results[key] = results[key][:new_h, :new_w].copy()
-        results['img_shape'] = (new_h, new_w)
+        # The cut image is what gets restored and scored: it is the sample's size from here.
+        results['img_shape'] = results['ori_shape'] = (new_h, new_w)
         return results
 
     def __repr__(self) -> str:
