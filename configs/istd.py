@@ -7,30 +7,17 @@
 #   tools/dist_train.sh configs/istd.py 8 --cfg-options \
 #       train_dataloader.dataset.data_root=/data/ISTD val_dataloader.dataset.data_root=/data/ISTD
 _base_ = ['_base_/default_runtime.py', '_base_/models/resfusion_unet.py',
-          '_base_/datasets/istd.py']
+          '_base_/datasets/istd.py', '_base_/schedules/paper_restoration.py']
 
 model = dict(backbone=dict(in_channels=8), fuser=dict(mask_encoding='shadow_onehot'))
 
-max_epochs = 5000
-base_lr = 1.1e-4
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=100)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
+custom_hooks = [dict(type='RNGStateHook'), dict(type='PlotCurvesHook', metric='PSNR_all')]
 
-optim_wrapper = dict(type='GuardedOptimWrapper',
-                     optimizer=dict(type='AdamW', lr=base_lr, weight_decay=0.0, amsgrad=True),
-                     clip_grad=dict(max_norm=1.0))
-# Cosine from lr to 3e-5; the floor is a ratio so that it scales with the learning rate.
-param_scheduler = [dict(type='CosineAnnealingLR', by_epoch=True, begin=0, end=max_epochs,
-                        T_max=max_epochs, eta_min_ratio=3e-5 / base_lr,
-                        convert_to_iter_based=True)]
-auto_scale_lr = dict(enable=True, base_batch_size=32)
-
-# The best checkpoint by the whole-image LAB MAE at original size (ISTD's headline number).
+# The schedule's hooks, with the best checkpoint by the whole-image LAB MAE at original size
+# (ISTD's headline number).
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=10),
     checkpoint=dict(type='CrashSafeCheckpointHook', interval=100, by_epoch=True,
                     max_keep_ckpts=3, save_last=True, save_best='MAE_LAB_all', rule='less'),
 )
-custom_hooks = [dict(type='RNGStateHook'), dict(type='PlotCurvesHook', metric='PSNR_all')]
 log_processor = dict(by_epoch=True)

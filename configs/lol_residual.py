@@ -4,32 +4,11 @@
 # Everything else is configs/lol.py's (tests/test_target_configs.py keeps them equal):
 #   tools/dist_train.sh configs/lol_residual.py 8 --cfg-options \
 #       train_dataloader.dataset.data_root=/data/LOL val_dataloader.dataset.data_root=/data/LOL
-_base_ = ['_base_/default_runtime.py', '_base_/models/resfusion_unet.py', '_base_/datasets/lol.py']
-
-max_epochs = 5000
-base_lr = 1.1e-4
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=100)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
-
-# GuardedOptimWrapper: MMEngine's OptimWrapper that stops on a NaN/inf loss before the weights
-# change (on_nonfinite='skip' skips such steps instead).
-# The authors' optimizer: AdamW with amsgrad and no weight decay (train_resfusion_restore.py).
-optim_wrapper = dict(type='GuardedOptimWrapper',
-                     optimizer=dict(type='AdamW', lr=base_lr, weight_decay=0.0, amsgrad=True),
-                     clip_grad=dict(max_norm=1.0))
-# Cosine from lr to 3e-5; the floor is a ratio so that it scales with the learning rate.
-param_scheduler = [dict(type='CosineAnnealingLR', by_epoch=True, begin=0, end=max_epochs,
-                        T_max=max_epochs, eta_min_ratio=3e-5 / base_lr,
-                        convert_to_iter_based=True)]
-auto_scale_lr = dict(enable=True, base_batch_size=32)
+_base_ = ['_base_/default_runtime.py', '_base_/models/resfusion_unet.py', '_base_/datasets/lol.py',
+          '_base_/schedules/paper_restoration.py']
 
 # The prediction target (clip_x0=True is the sampler's default for it; stated, as it matters).
 model = dict(target='residual', sampler=dict(clip_x0=True))
 
-default_hooks = dict(
-    logger=dict(type='LoggerHook', interval=10),
-    checkpoint=dict(type='CrashSafeCheckpointHook', interval=100, by_epoch=True,
-                    max_keep_ckpts=3, save_last=True, save_best='PSNR', rule='greater'),
-)
+default_hooks = {{_base_.epoch_hooks}}
 log_processor = dict(by_epoch=True)

@@ -1,0 +1,30 @@
+# The paper's restoration schedule (DESIGN §3; the authors' train_resfusion_restore.py), shared by
+# the LOL, LOL-v2, ISTD and Raindrop configs: 5000 epochs; AdamW with amsgrad and no weight decay
+# at lr 1.1e-4 for a total batch of 32 (scaled linearly with the total batch by auto_scale_lr);
+# cosine decay to 3e-5; gradient clipping at 1.0. Validation every 100 epochs, the best
+# checkpoint by PSNR (epoch_hooks below).
+max_epochs = 5000
+base_lr = 1.1e-4
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=100)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+
+# GuardedOptimWrapper: MMEngine's OptimWrapper that stops on a NaN/inf loss before the weights
+# change (on_nonfinite='skip' skips such steps instead).
+optim_wrapper = dict(type='GuardedOptimWrapper',
+                     optimizer=dict(type='AdamW', lr=base_lr, weight_decay=0.0, amsgrad=True),
+                     clip_grad=dict(max_norm=1.0))
+# Cosine from lr to 3e-5; the floor is a ratio so that it scales with the learning rate.
+param_scheduler = [dict(type='CosineAnnealingLR', by_epoch=True, begin=0, end=max_epochs,
+                        T_max=max_epochs, eta_min_ratio=3e-5 / base_lr,
+                        convert_to_iter_based=True)]
+auto_scale_lr = dict(enable=True, base_batch_size=32)
+
+# MMEngine refuses a key defined by two bases, and default_runtime.py has default_hooks, so the
+# leaf config sets `default_hooks = {{_base_.epoch_hooks}}` (merged into default_runtime's) and
+# `log_processor = dict(by_epoch=True)`.
+epoch_hooks = dict(
+    logger=dict(type='LoggerHook', interval=10),
+    checkpoint=dict(type='CrashSafeCheckpointHook', interval=100, by_epoch=True,
+                    max_keep_ckpts=3, save_last=True, save_best='PSNR', rule='greater'),
+)
