@@ -12,7 +12,11 @@ data_root = 'data/PolyU'
 hold_out_every = 8
 # sigma = 0 at every reverse step: on held-out LOL pairs 17.63 dB / 0.669 SSIM against 17.42 dB /
 # 0.559 with the posterior noise (the same checkpoint).
-model = dict(backbone=dict(dim=32), sampler=dict(deterministic=True))
+# noise_skip: the network predicts only what the resnoise adds to the resnoise of a clean input
+# (Resfusion's doc). The input is already at 37 dB, so a 15-minute network must not have to
+# rebuild it from the start point's noise: 37.79 dB / 0.953 on the held-out pairs against
+# 21.85 dB / 0.390 without (input 37.13 dB / 0.924).
+model = dict(backbone=dict(dim=32), noise_skip=True, sampler=dict(deterministic=True))
 pairs = dict(type='PairedImageDataset', data_root=data_root, degraded_dir='train',
              gt_dir='train', degraded_pattern='_real$', gt_name=('_real$', '_mean'),
              hold_out_every=hold_out_every)
