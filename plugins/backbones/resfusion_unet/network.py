@@ -2,13 +2,13 @@
 from typing import Optional, Sequence
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from rf_plugins.backbones.context_attention import ContextAttention, check_context
+from rf_plugins.backbones.context_attention import ContextAttention
 from rf_plugins.backbones.resfusion_unet.attention import Attention, LinearAttention
 from rf_plugins.backbones.resfusion_unet.layers import (FastPathMixin, PreNorm, Residual, ResnetBlock,
                                                        SinusoidalPosEmb, UpsampleConv)
+from rf_plugins.backbones.unet_input import prepare_unet_input
 
 
 class ResfusionUNet(nn.Module):
@@ -127,25 +127,9 @@ class ResfusionUNet(nn.Module):
 
     def forward(self, x: torch.Tensor, t: torch.Tensor,
                 context: Optional[torch.Tensor] = None) -> torch.Tensor:
-        if x.dim() != 4 or x.shape[1] != self.in_channels:
-            raise ValueError(f'ResfusionUNet expects (B, {self.in_channels}, H, W) input, '
-                             f'got {tuple(x.shape)}.')
-        if self.context_dim is None and context is not None:
-            raise ValueError('ResfusionUNet was built without context_dim, so it cannot attend '
-                             'to context tokens: build it with context_dim=D to pair it with '
-                             'the cross_attention fuser.')
-        if self.context_dim is not None:
-            check_context(context, x.shape[0], self.context_dim, 'ResfusionUNet')
-        t = torch.as_tensor(t, device=x.device)
-        if t.dim() == 0:
-            t = t.expand(x.shape[0])
-        height, width = x.shape[-2:]
-        pad_h, pad_w = (-height) % self.size_multiple, (-width) % self.size_multiple
-        if pad_h or pad_w:
-            mode = 'reflect' if pad_h < height and pad_w < width else 'replicate'
-            x = F.pad(x, (0, pad_w, 0, pad_h), mode=mode)
-        out = self._forward_padded(x, t, context)
-        return out[..., :height, :width]
+        x, t, (height, width) = prepare_unet_input('ResfusionUNet', x, t, context, self.in_channels,
+                                                   self.context_dim, self.size_multiple)
+        return self._forward_padded(x, t, context)[..., :height, :width]
 
     def _attend(self, where: str, x: torch.Tensor, context: Optional[torch.Tensor]) -> torch.Tensor:
         """The cross-attention block at ``where``, if this network has one there."""

@@ -5,10 +5,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from rf_plugins.backbones.context_attention import ContextAttention, check_context
+from rf_plugins.backbones.context_attention import ContextAttention
 from rf_plugins.backbones.resfusion_unet.layers import SinusoidalPosEmb
 from rf_plugins.backbones.timm_unet.decoder import TimeConditionedBlock
 from rf_plugins.backbones.timm_unet.encoder import build_encoder
+from rf_plugins.backbones.unet_input import prepare_unet_input
 
 
 class TimmUNet(nn.Module):
@@ -91,23 +92,8 @@ class TimmUNet(nn.Module):
 
     def forward(self, x: torch.Tensor, t: torch.Tensor,
                 context: Optional[torch.Tensor] = None) -> torch.Tensor:
-        if x.dim() != 4 or x.shape[1] != self.in_channels:
-            raise ValueError(f'TimmUNet expects (B, {self.in_channels}, H, W) input, got '
-                             f'{tuple(x.shape)}.')
-        if self.context_dim is None and context is not None:
-            raise ValueError('TimmUNet was built without context_dim, so it cannot attend to '
-                             'context tokens: build it with context_dim=D to pair it with the '
-                             'cross_attention fuser.')
-        if self.context_dim is not None:
-            check_context(context, x.shape[0], self.context_dim, 'TimmUNet')
-        t = torch.as_tensor(t, device=x.device)
-        if t.dim() == 0:
-            t = t.expand(x.shape[0])
-        height, width = x.shape[-2:]
-        pad_h, pad_w = (-height) % self.size_multiple, (-width) % self.size_multiple
-        if pad_h or pad_w:
-            mode = 'reflect' if pad_h < height and pad_w < width else 'replicate'
-            x = F.pad(x, (0, pad_w, 0, pad_h), mode=mode)
+        x, t, (height, width) = prepare_unet_input('TimmUNet', x, t, context, self.in_channels,
+                                                   self.context_dim, self.size_multiple)
         return self._forward_padded(x, t, context)[..., :height, :width]
 
     def _forward_padded(self, x: torch.Tensor, t: torch.Tensor,
