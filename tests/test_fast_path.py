@@ -10,11 +10,13 @@ from rf_plugins.backbones.resfusion_unet import ResfusionUNet
 from rf_plugins.backbones.resfusion_unet.layers import UpsampleConv
 
 
-def make_pair(dim=16, seed=0):
+def make_pair(dim=16, seed=0, winograd_min_channels=128):
     """(fast, plain) copies of one randomly initialised network, norms and gains perturbed so
-    that every parameter matters."""
+    that every parameter matters. This small network has no layer of 128 channels, so the
+    Winograd convolutions run only with a lower ``winograd_min_channels``."""
     torch.manual_seed(seed)
-    fast = ResfusionUNet(dim=dim, dim_mults=(1, 2, 4), groups=4)
+    fast = ResfusionUNet(dim=dim, dim_mults=(1, 2, 4), groups=4,
+                         winograd_min_channels=winograd_min_channels)
     with torch.no_grad():
         for name, parameter in fast.named_parameters():
             if name.endswith(('norm.weight', '.g')):
@@ -30,10 +32,14 @@ def assert_close(actual, expected, rel=1e-5):
     assert (actual - expected).abs().max().item() <= rel * scale, 'fast path differs'
 
 
+WINOGRAD = pytest.mark.parametrize('winograd_min_channels', [None, 1], ids=['direct', 'winograd'])
+
+
+@WINOGRAD
 @pytest.mark.parametrize('shared_step', [True, False])
-def test_fast_equals_plain_in_eval(shared_step):
-    fast, plain = make_pair()
-    x = torch.randn(2, 6, 24, 40)
+def test_fast_equals_plain_in_eval(shared_step, winograd_min_channels):
+    fast, plain = make_pair(winograd_min_channels=winograd_min_channels)
+    x = torch.randn(2, 6, 24, 40)  # 6x10 at the lowest level: Winograd tiles padded and cropped
     t = torch.tensor([3, 3]) if shared_step else torch.tensor([0, 4])
     with torch.no_grad():
         expected = plain(x, t)
@@ -55,8 +61,9 @@ def test_fast_equals_plain_with_gradients():
         assert_close(p_fast.grad, p_plain.grad, rel=1e-4), name
 
 
-def test_cached_weights_follow_optimizer_steps_and_loaded_weights():
-    fast, plain = make_pair()
+@WINOGRAD
+def test_cached_weights_follow_optimizer_steps_and_loaded_weights(winograd_min_channels):
+    fast, plain = make_pair(winograd_min_channels=winograd_min_channels)
     x, t = torch.randn(1, 6, 16, 16), torch.tensor([2])
     with torch.no_grad():
         fast(x, t)  # fills the caches
@@ -86,11 +93,13 @@ def test_state_dict_keys_do_not_depend_on_the_path():
     assert list(fast.state_dict()) == list(plain.state_dict())
 
 
-def test_restoration_with_the_fast_path_matches_the_plain_one():
+@WINOGRAD
+def test_restoration_with_the_fast_path_matches_the_plain_one(winograd_min_channels):
     """All T' sampler steps through the model: outputs within 1e-4 (the issue's bound)."""
     cfg = dict(type='Resfusion', fuser=dict(type='concat'), task=dict(type='restoration'),
                schedule=dict(type='linear', T=12), sampler=dict(seed=0),
-               backbone=dict(type='ResfusionUNet', dim=16, dim_mults=(1, 2, 4), groups=4))
+               backbone=dict(type='ResfusionUNet', dim=16, dim_mults=(1, 2, 4), groups=4,
+                             winograd_min_channels=winograd_min_channels))
     torch.manual_seed(0)
     fast = MODELS.build(cfg).eval()
     plain = copy.deepcopy(fast)
@@ -99,13 +108,16 @@ def test_restoration_with_the_fast_path_matches_the_plain_one():
     torch.testing.assert_close(fast.restore(inputs), plain.restore(inputs), rtol=0, atol=1e-4)
 
 
-def test_restoration_sees_weights_swapped_through_data_as_ema_does():
+@WINOGRAD
+def test_restoration_sees_weights_swapped_through_data_as_ema_does(winograd_min_channels):
     """MMEngine's EMAHook swaps weights with ``param.data.copy_``, which leaves the version
     counter alone: each restoration must still use the weights it finds."""
-    model = tiny_resfusion()
+    backbone = dict(type='ResfusionUNet', dim=8, dim_mults=(1, 2), groups=4,
+                    winograd_min_channels=winograd_min_channels)
+    model = tiny_resfusion(backbone=backbone)
     inputs = {'degraded': torch.rand(1, 3, 16, 16) * 2 - 1}
     before = model.restore(inputs)  # fills the caches
-    other = tiny_resfusion()
+    other = tiny_resfusion(backbone=backbone)
     with torch.no_grad():
         for mine, theirs in zip(model.backbone.parameters(), other.backbone.parameters()):
             mine.data.copy_(theirs.data * 1.5)

@@ -4,7 +4,8 @@ import torch.nn.functional as F
 from einops import rearrange
 from torch import nn
 
-from rf_plugins.backbones.resfusion_unet.layers import ChannelLayerNorm, FastPathMixin
+from rf_plugins.backbones.resfusion_unet.layers import (ChannelLayerNorm, FastPathMixin,
+                                                       PointwiseConv2d)
 
 
 def softmax_over_channels(q: torch.Tensor, in_place: bool) -> torch.Tensor:
@@ -24,7 +25,7 @@ class _QKVAttention(FastPathMixin, nn.Module):
         self.scale = dim_head ** -0.5
         self.heads = heads
         self.hidden = heads * dim_head
-        self.to_qkv = nn.Conv2d(dim, self.hidden * 3, 1, bias=False)
+        self.to_qkv = PointwiseConv2d(dim, self.hidden * 3, bias=False)
 
 
 class LinearAttention(_QKVAttention):
@@ -32,27 +33,36 @@ class LinearAttention(_QKVAttention):
 
     def __init__(self, dim: int, heads: int = 4, dim_head: int = 32) -> None:
         super().__init__(dim, heads, dim_head)
-        self.to_out = nn.Sequential(nn.Conv2d(self.hidden, dim, 1), ChannelLayerNorm(dim))
+        self.to_out = nn.Sequential(PointwiseConv2d(self.hidden, dim), ChannelLayerNorm(dim))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, c, h, w = x.shape
         q, k, v = (rearrange(part, 'b (h c) x y -> b h c (x y)', h=self.heads)
                    for part in self.to_qkv(x).chunk(3, dim=1))
         if self.fast:
-            # The scale of q and the 1/(h·w) of v are folded into the small context matrix,
-            # which saves two passes over the activations.
-            q = softmax_over_channels(q, in_place=self.may_overwrite())
-            context = torch.matmul(k.softmax(dim=-1), v.transpose(-1, -2))
-            context = context * (self.scale / (h * w))
-            out = torch.matmul(context.transpose(-1, -2), q)
-        else:
-            q = q.softmax(dim=-2) * self.scale
-            k = k.softmax(dim=-1)
-            v = v / (h * w)
-            context = torch.einsum('bhdn,bhen->bhde', k, v)
-            out = torch.einsum('bhde,bhdn->bhen', context, q)
+            return self.to_out[1](self._fast_context_and_output(q, k, v, h, w))
+        q = q.softmax(dim=-2) * self.scale
+        k = k.softmax(dim=-1)
+        v = v / (h * w)
+        context = torch.einsum('bhdn,bhen->bhde', k, v)
+        out = torch.einsum('bhde,bhdn->bhen', context, q)
         out = rearrange(out, 'b h c (x y) -> b (h c) x y', h=self.heads, x=h, y=w)
         return self.to_out(out)
+
+    def _fast_context_and_output(self, q, k, v, h: int, w: int) -> torch.Tensor:
+        """The output 1x1 conv applied to ``contextᵀ·q``, with the conv's weight multiplied
+        into the small per-head context matrices first: one (C_out x hidden) product over the
+        pixels instead of a per-head product, a pass over its result and the conv. The scale
+        of q and the 1/(h·w) of v are folded into the context matrix too."""
+        b = q.shape[0]
+        q = softmax_over_channels(q, in_place=self.may_overwrite())
+        context = torch.matmul(k.softmax(dim=-1), v.transpose(-1, -2))  # (b, heads, d, e)
+        conv = self.to_out[0]
+        weight = conv.weight.reshape(conv.out_channels, self.heads, -1)  # (o, heads, e)
+        mixed = torch.einsum('ohe,bhde->bohd', weight, context) * (self.scale / (h * w))
+        mixed = mixed.reshape(b, conv.out_channels, self.hidden)
+        out = torch.baddbmm(conv.bias[:, None], mixed, q.reshape(b, self.hidden, h * w))
+        return out.view(b, conv.out_channels, h, w)
 
 
 class Attention(_QKVAttention):
@@ -61,7 +71,7 @@ class Attention(_QKVAttention):
 
     def __init__(self, dim: int, heads: int = 4, dim_head: int = 32) -> None:
         super().__init__(dim, heads, dim_head)
-        self.to_out = nn.Conv2d(self.hidden, dim, 1)
+        self.to_out = PointwiseConv2d(self.hidden, dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, c, h, w = x.shape

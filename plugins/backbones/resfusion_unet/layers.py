@@ -6,6 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from rf_plugins.backbones.resfusion_unet.winograd import winograd_conv3x3, winograd_kernel
+
 
 def norm_eps(dtype: torch.dtype) -> float:
     """1e-5 in float32/float64; 1e-3 below (fp16/bf16), where 1e-5 underflows the variance."""
@@ -52,12 +54,63 @@ def standardize_weight(weight: torch.Tensor, eps: float) -> torch.Tensor:
 
 class WeightStandardizedConv2d(FastPathMixin, nn.Conv2d):
     """Conv2d whose weight is standardised per output channel (biased variance); the fast path
-    standardises once while the weight stays unchanged (:meth:`FastPathMixin.derived_weight`)."""
+    standardises once while the weight stays unchanged (:meth:`FastPathMixin.derived_weight`).
+
+    On the fast path, a 3x3 convolution with at least ``winograd_min_channels`` input and output
+    channels runs as Winograd F(4x4, 3x3) in float32 CPU inference (no gradient, not being
+    compiled): there it costs a quarter of the multiply-adds, and on wide, low-resolution
+    layers about 2x less time than oneDNN's direct convolution. ``None`` turns it off."""
+
+    winograd_min_channels: Optional[int] = None
+
+    def uses_winograd(self, x: torch.Tensor) -> bool:
+        """Whether this call takes the Winograd route (see the class docstring)."""
+        return (self.fast and self.winograd_min_channels is not None
+                and min(self.in_channels, self.out_channels) >= self.winograd_min_channels
+                and self.kernel_size == (3, 3) and self.stride == (1, 1)
+                and self.padding == (1, 1) and self.dilation == (1, 1) and self.groups == 1
+                and x.device.type == 'cpu' and x.dtype == torch.float32 and x.dim() == 4
+                and x.is_contiguous() and not torch.is_grad_enabled()
+                and not torch.compiler.is_compiling())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         eps = norm_eps(x.dtype)
+        if self.uses_winograd(x):
+            kernel = self.derived_weight(
+                self.weight, lambda w: winograd_kernel(standardize_weight(w, eps)), 'winograd')
+            return winograd_conv3x3(x, kernel, self.bias)
         weight = self.derived_weight(self.weight, lambda w: standardize_weight(w, eps), eps)
         return F.conv2d(x, weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+
+def pointwise_conv(x: torch.Tensor, weight: torch.Tensor,
+                   bias: Optional[torch.Tensor]) -> torch.Tensor:
+    """A 1x1 convolution of a contiguous NCHW tensor as one matrix product per image: on CPUs
+    oneDNN's 1x1 convolution runs at half the speed of the same product."""
+    b, c, h, w = x.shape
+    flat = x.reshape(b, c, h * w)
+    matrix = weight.reshape(weight.shape[0], c)
+    if b == 1:
+        out = (torch.mm(matrix, flat[0]) if bias is None
+               else torch.addmm(bias[:, None], matrix, flat[0]))[None]
+    elif bias is None:
+        out = torch.bmm(matrix.expand(b, *matrix.shape), flat)
+    else:
+        out = torch.baddbmm(bias[:, None], matrix.expand(b, *matrix.shape), flat)
+    return out.view(b, -1, h, w)
+
+
+class PointwiseConv2d(FastPathMixin, nn.Conv2d):
+    """``nn.Conv2d(c_in, c_out, 1)`` whose fast path is :func:`pointwise_conv` (same weights and
+    state-dict keys); strided inputs such as channels-last ones keep the convolution."""
+
+    def __init__(self, in_channels: int, out_channels: int, bias: bool = True) -> None:
+        super().__init__(in_channels, out_channels, 1, bias=bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.fast and x.dim() == 4 and x.is_contiguous():
+            return pointwise_conv(x, self.weight, self.bias)
+        return super().forward(x)
 
 
 def channel_mean(flat: torch.Tensor) -> torch.Tensor:
@@ -168,7 +221,7 @@ class ResnetBlock(FastPathMixin, nn.Module):
         self.mlp = nn.Sequential(nn.SiLU(), nn.Linear(time_emb_dim, dim_out * 2))
         self.block1 = Block(dim, dim_out, groups)
         self.block2 = Block(dim_out, dim_out, groups)
-        self.res_conv = nn.Conv2d(dim, dim_out, 1) if dim != dim_out else nn.Identity()
+        self.res_conv = PointwiseConv2d(dim, dim_out) if dim != dim_out else nn.Identity()
 
     def forward(self, x: torch.Tensor, time_emb: torch.Tensor) -> torch.Tensor:
         scale_shift = self.mlp(time_emb)[:, :, None, None].chunk(2, dim=1)

@@ -6,8 +6,9 @@ from torch import nn
 
 from rf_plugins.backbones.context_attention import ContextAttention
 from rf_plugins.backbones.resfusion_unet.attention import Attention, LinearAttention
-from rf_plugins.backbones.resfusion_unet.layers import (FastPathMixin, PreNorm, Residual, ResnetBlock,
-                                                       SinusoidalPosEmb, UpsampleConv)
+from rf_plugins.backbones.resfusion_unet.layers import (FastPathMixin, PointwiseConv2d, PreNorm,
+                                                       Residual, ResnetBlock, SinusoidalPosEmb,
+                                                       UpsampleConv, WeightStandardizedConv2d)
 from rf_plugins.backbones.unet_input import prepare_unet_input
 
 
@@ -34,6 +35,11 @@ class ResfusionUNet(nn.Module):
         context_levels: levels (0 = full resolution, negative counts from the deepest) that get
             cross-attention besides the middle; the default, the deepest level, runs at the
             middle's resolution (1/8 with four levels), where attention is cheap.
+        winograd_min_channels: on the fast path, in float32 CPU inference, the weight-standardised
+            3x3 convolutions with at least this many input and output channels run as Winograd
+            F(4x4, 3x3) (:mod:`.winograd`): a quarter of the multiply-adds, outputs within about
+            4e-6 of the output's scale. The default, 128, takes the levels below full resolution,
+            where it is faster on CPUs; ``None`` keeps oneDNN's direct convolution everywhere.
 
     ``forward(x, t, context=None)`` takes the fused input (B, in_channels, H, W), the 0-based step
     index (shape (B,)) and, with ``context_dim``, the context tokens. Sizes that are not a
@@ -43,7 +49,8 @@ class ResfusionUNet(nn.Module):
     def __init__(self, dim: int = 64, dim_mults: Sequence[int] = (1, 2, 4, 8), in_channels: int = 6,
                  out_channels: int = 3, groups: int = 8, attn_heads: int = 4,
                  attn_dim_head: int = 32, fast_path: bool = True,
-                 context_dim: Optional[int] = None, context_levels: Sequence[int] = (-1,)) -> None:
+                 context_dim: Optional[int] = None, context_levels: Sequence[int] = (-1,),
+                 winograd_min_channels: Optional[int] = 128) -> None:
         super().__init__()
         if dim % groups:
             raise ValueError(f'dim={dim} must be a multiple of groups={groups} (GroupNorm).')
@@ -88,11 +95,17 @@ class ResfusionUNet(nn.Module):
         self.mid_attn = Residual(PreNorm(mid, Attention(mid, attn_heads, attn_dim_head)))
         self.mid_block2 = block(mid, mid)
         self.final_res_block = block(dim * 2, dim)
-        self.final_conv = nn.Conv2d(dim, out_channels, 1)
+        self.final_conv = PointwiseConv2d(dim, out_channels)
         self.context_dim = context_dim
         if context_dim is not None:
             self.context_attns = self._context_attentions(dims, context_dim, context_levels,
                                                           attn_heads, attn_dim_head)
+        if winograd_min_channels is not None and winograd_min_channels < 1:
+            raise ValueError(f'winograd_min_channels must be a positive int or None, '
+                             f'got {winograd_min_channels!r}.')
+        for module in self.modules():
+            if isinstance(module, WeightStandardizedConv2d):
+                module.winograd_min_channels = winograd_min_channels
         self.set_fast_path(fast_path)
 
     @staticmethod

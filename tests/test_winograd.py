@@ -1,0 +1,105 @@
+"""Winograd F(4x4, 3x3): exact maths in float64, float32 error within the documented bound,
+and the network takes it exactly where it should."""
+import pytest
+import torch
+from torch.nn import functional as F
+
+from rf_plugins.backbones.resfusion_unet import ResfusionUNet
+from rf_plugins.backbones.resfusion_unet import winograd
+from rf_plugins.backbones.resfusion_unet.layers import WeightStandardizedConv2d
+from rf_plugins.backbones.resfusion_unet.winograd import (toom_cook_matrices, winograd_conv3x3,
+                                                         winograd_kernel)
+
+
+def test_f2_matrices_are_the_published_ones():
+    """With the points 0, 1, -1 the construction gives Lavin & Gray's F(2x2, 3x3) matrices."""
+    b_t, g, a_t = toom_cook_matrices(2, 3, (0.0, 1.0, -1.0))
+    expected_b_t = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]]
+    expected_g = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]]
+    expected_a_t = [[1, 1, 1, 0], [0, 1, -1, -1]]
+    # The published forms flip signs in pairs that cancel: row 0 of B^T with row 0 of G (the
+    # Lagrange denominator at 0 is -1), row 3 of B^T with column 3 of A^T (M(x) = x³ - x).
+    def as_tensor(rows):
+        return torch.tensor(rows, dtype=torch.float64)
+
+    def signs(*values):
+        return as_tensor(values)
+
+    torch.testing.assert_close(b_t * signs(-1, 1, 1, -1)[:, None], as_tensor(expected_b_t))
+    torch.testing.assert_close(g * signs(-1, 1, 1, 1)[:, None], as_tensor(expected_g))
+    torch.testing.assert_close(a_t * signs(1, 1, 1, -1)[None, :], as_tensor(expected_a_t))
+
+
+@pytest.mark.parametrize('m, points', [(2, (0.0, 1.0, -1.0)), (4, winograd.POINTS),
+                                       (4, (0.0, 1.0, -1.0, 2.0, -2.0)), (3, (0.0, 1.0, -1.0, 2.0))])
+def test_matrices_compute_the_correlation_exactly(m, points):
+    b_t, g, a_t = toom_cook_matrices(m, 3, points)
+    torch.manual_seed(0)
+    d, taps = torch.randn(m + 2, dtype=torch.float64), torch.randn(3, dtype=torch.float64)
+    expected = torch.stack([(d[i:i + 3] * taps).sum() for i in range(m)])
+    torch.testing.assert_close(a_t @ ((g @ taps) * (b_t @ d)), expected, rtol=1e-12, atol=1e-12)
+
+
+def test_bad_points_are_refused():
+    with pytest.raises(ValueError, match='distinct finite points'):
+        toom_cook_matrices(4, 3, (0.0, 1.0, 1.0, 2.0, -0.5))
+    with pytest.raises(ValueError, match='needs 5'):
+        toom_cook_matrices(4, 3, (0.0, 1.0))
+
+
+@pytest.mark.parametrize('shape', [(1, 5, 7, 16, 16), (3, 4, 6, 13, 10), (2, 3, 2, 1, 1),
+                                   (1, 2, 3, 5, 22)])
+@pytest.mark.parametrize('with_bias', [True, False])
+def test_convolution_equals_conv2d_in_float64(shape, with_bias):
+    n, c_in, c_out, h, w = shape
+    torch.manual_seed(0)
+    x = torch.randn(n, c_in, h, w, dtype=torch.float64)
+    weight = torch.randn(c_out, c_in, 3, 3, dtype=torch.float64)
+    bias = torch.randn(c_out, dtype=torch.float64) if with_bias else None
+    out = winograd_conv3x3(x, winograd_kernel(weight), bias)
+    assert out.is_contiguous()
+    torch.testing.assert_close(out, F.conv2d(x, weight, bias, padding=1), rtol=1e-10, atol=1e-10)
+
+
+def test_float32_error_stays_within_the_documented_bound():
+    """Relative to the output's scale: about 4e-6 with the chosen points at a wide layer."""
+    torch.manual_seed(0)
+    x = torch.randn(1, 256, 16, 16)
+    weight = torch.randn(256, 256, 3, 3) / (256 * 9) ** 0.5
+    bias = torch.randn(256) * 0.1
+    expected = F.conv2d(x.double(), weight.double(), bias.double(), padding=1)
+    out = winograd_conv3x3(x, winograd_kernel(weight), bias)
+    assert out.dtype == torch.float32
+    error = ((out.double() - expected).abs().max() / expected.abs().max()).item()
+    assert error < 1e-5
+
+
+def test_network_takes_winograd_only_where_configured(monkeypatch):
+    calls = []
+    original = winograd_conv3x3
+
+    def counting(x, kernel, bias):
+        calls.append(x.shape[1])
+        return original(x, kernel, bias)
+
+    monkeypatch.setattr('rf_plugins.backbones.resfusion_unet.layers.winograd_conv3x3', counting)
+    x, t = torch.randn(1, 6, 16, 16), torch.tensor([1])
+    network = ResfusionUNet(dim=8, dim_mults=(1, 2), groups=4, winograd_min_channels=16).eval()
+    with torch.no_grad():
+        network(x, t)
+    assert calls and min(calls) >= 16
+    wide = [m for m in network.modules() if isinstance(m, WeightStandardizedConv2d)
+            and min(m.in_channels, m.out_channels) >= 16]
+    assert len(calls) == len(wide)
+
+    calls.clear()
+    network(x, t)  # gradients on: the direct convolution, so training is unchanged
+    with torch.no_grad():
+        network.set_fast_path(False)(x, t)
+        ResfusionUNet(dim=8, dim_mults=(1, 2), groups=4, winograd_min_channels=None).eval()(x, t)
+    assert calls == []
+
+
+def test_winograd_min_channels_is_checked():
+    with pytest.raises(ValueError, match='winograd_min_channels'):
+        ResfusionUNet(dim=8, dim_mults=(1, 2), groups=4, winograd_min_channels=0)
