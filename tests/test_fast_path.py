@@ -7,7 +7,7 @@ from torch.nn import functional as F
 
 from rf.registry import MODELS
 from rf_plugins.backbones.resfusion_unet import ResfusionUNet
-from rf_plugins.backbones.resfusion_unet.layers import UpsampleConv
+from rf_plugins.backbones.resfusion_unet.convolutions import UpsampleConv
 
 
 def make_pair(dim=16, seed=0, winograd_min_channels=128):

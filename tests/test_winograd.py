@@ -5,8 +5,8 @@ import torch
 from torch.nn import functional as F
 
 from rf_plugins.backbones.resfusion_unet import ResfusionUNet
-from rf_plugins.backbones.resfusion_unet import winograd
-from rf_plugins.backbones.resfusion_unet.layers import WeightStandardizedConv2d
+from rf_plugins.backbones.resfusion_unet import convolutions, winograd
+from rf_plugins.backbones.resfusion_unet.convolutions import FastConv2d
 from rf_plugins.backbones.resfusion_unet.winograd import (toom_cook_matrices, winograd_conv3x3,
                                                          winograd_kernel)
 
@@ -30,8 +30,9 @@ def test_f2_matrices_are_the_published_ones():
     torch.testing.assert_close(a_t * signs(1, 1, 1, -1)[None, :], as_tensor(expected_a_t))
 
 
-@pytest.mark.parametrize('m, points', [(2, (0.0, 1.0, -1.0)), (4, winograd.POINTS),
-                                       (4, (0.0, 1.0, -1.0, 2.0, -2.0)), (3, (0.0, 1.0, -1.0, 2.0))])
+@pytest.mark.parametrize('m, points', [
+    (2, (0.0, 1.0, -1.0)), (4, winograd.POINTS), (4, (0.0, 1.0, -1.0, 2.0, -2.0)),
+    (3, (0.0, 1.0, -1.0, 2.0))])
 def test_matrices_compute_the_correlation_exactly(m, points):
     b_t, g, a_t = toom_cook_matrices(m, 3, points)
     torch.manual_seed(0)
@@ -82,13 +83,13 @@ def test_network_takes_winograd_only_where_configured(monkeypatch):
         calls.append(x.shape[1])
         return original(x, kernel, bias)
 
-    monkeypatch.setattr('rf_plugins.backbones.resfusion_unet.layers.winograd_conv3x3', counting)
+    monkeypatch.setattr(convolutions, 'winograd_conv3x3', counting)
     x, t = torch.randn(1, 6, 16, 16), torch.tensor([1])
     network = ResfusionUNet(dim=8, dim_mults=(1, 2), groups=4, winograd_min_channels=16).eval()
     with torch.no_grad():
         network(x, t)
     assert calls and min(calls) >= 16
-    wide = [m for m in network.modules() if isinstance(m, WeightStandardizedConv2d)
+    wide = [m for m in network.modules() if isinstance(m, FastConv2d)
             and min(m.in_channels, m.out_channels) >= 16]
     assert len(calls) == len(wide)
 

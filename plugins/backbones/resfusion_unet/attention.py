@@ -4,8 +4,9 @@ import torch.nn.functional as F
 from einops import rearrange
 from torch import nn
 
-from rf_plugins.backbones.resfusion_unet.layers import (ChannelLayerNorm, FastPathMixin,
-                                                       PointwiseConv2d)
+from rf_plugins.backbones.resfusion_unet.convolutions import PointwiseConv2d
+from rf_plugins.backbones.resfusion_unet.fast_path import FastPathMixin
+from rf_plugins.backbones.resfusion_unet.layers import ChannelLayerNorm
 
 
 def softmax_over_channels(q: torch.Tensor, in_place: bool) -> torch.Tensor:

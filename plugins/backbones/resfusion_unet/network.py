@@ -6,9 +6,11 @@ from torch import nn
 
 from rf_plugins.backbones.context_attention import ContextAttention
 from rf_plugins.backbones.resfusion_unet.attention import Attention, LinearAttention
-from rf_plugins.backbones.resfusion_unet.layers import (FastPathMixin, PointwiseConv2d, PreNorm,
-                                                       Residual, ResnetBlock, SinusoidalPosEmb,
-                                                       UpsampleConv, WeightStandardizedConv2d)
+from rf_plugins.backbones.resfusion_unet.convolutions import (FastConv2d, PointwiseConv2d,
+                                                             UpsampleConv)
+from rf_plugins.backbones.resfusion_unet.fast_path import FastPathMixin
+from rf_plugins.backbones.resfusion_unet.layers import (PreNorm, Residual, ResnetBlock,
+                                                       SinusoidalPosEmb)
 from rf_plugins.backbones.unet_input import prepare_unet_input
 
 
@@ -35,8 +37,7 @@ class ResfusionUNet(nn.Module):
         context_levels: levels (0 = full resolution, negative counts from the deepest) that get
             cross-attention besides the middle; the default, the deepest level, runs at the
             middle's resolution (1/8 with four levels), where attention is cheap.
-        winograd_min_channels: on the fast path, in float32 CPU inference, the weight-standardised
-            3x3 convolutions with at least this many input and output channels run as Winograd
+        winograd_min_channels: on the fast path, in float32 CPU inference, the 3x3 convolutions with at least this many input and output channels run as Winograd
             F(4x4, 3x3) (:mod:`.winograd`): a quarter of the multiply-adds, outputs within about
             4e-6 of the output's scale. The default, 128, takes the levels below full resolution,
             where it is faster on CPUs; ``None`` keeps oneDNN's direct convolution everywhere.
@@ -75,15 +76,16 @@ class ResfusionUNet(nn.Module):
         self.downs = nn.ModuleList()
         for i, (c_in, c_out) in enumerate(in_out):
             last = i == n - 1
+            downsample = (FastConv2d(c_in, c_out, 3, padding=1) if last
+                          else nn.Conv2d(c_in, c_out, 4, 2, 1))
             self.downs.append(nn.ModuleList([
-                block(c_in, c_in), block(c_in, c_in), linear_attn(c_in),
-                nn.Conv2d(c_in, c_out, 3, padding=1) if last else nn.Conv2d(c_in, c_out, 4, 2, 1),
+                block(c_in, c_in), block(c_in, c_in), linear_attn(c_in), downsample,
             ]))
 
         self.ups = nn.ModuleList()
         for i, (c_in, c_out) in enumerate(reversed(in_out)):
             last = i == n - 1
-            upsample = (nn.Conv2d(c_out, c_in, 3, padding=1) if last
+            upsample = (FastConv2d(c_out, c_in, 3, padding=1) if last
                         else UpsampleConv(c_out, c_in))
             self.ups.append(nn.ModuleList([
                 block(c_out + c_in, c_out), block(c_out + c_in, c_out), linear_attn(c_out), upsample,
@@ -104,7 +106,7 @@ class ResfusionUNet(nn.Module):
             raise ValueError(f'winograd_min_channels must be a positive int or None, '
                              f'got {winograd_min_channels!r}.')
         for module in self.modules():
-            if isinstance(module, WeightStandardizedConv2d):
+            if isinstance(module, FastConv2d):
                 module.winograd_min_channels = winograd_min_channels
         self.set_fast_path(fast_path)
 

@@ -33,10 +33,11 @@ def toom_cook_matrices(m: int = OUTPUT_TILE, r: int = KERNEL,
     b_t = torch.zeros(alpha, alpha, dtype=torch.float64)
 
     def poly_with_roots(roots) -> torch.Tensor:
-        coeffs = torch.ones(1, dtype=torch.float64)  # increasing powers
+        """Coefficients (increasing powers) of the product of (x - root)."""
+        coeffs = torch.ones(1, dtype=torch.float64)
         for root in roots:
-            coeffs = torch.cat((coeffs.new_zeros(1), coeffs)) - root * torch.cat((coeffs,
-                                                                                   coeffs.new_zeros(1)))
+            zero = coeffs.new_zeros(1)
+            coeffs = torch.cat((zero, coeffs)) - root * torch.cat((coeffs, zero))
         return coeffs
 
     for j, p in enumerate(points):
@@ -65,8 +66,8 @@ def winograd_kernel(weight: torch.Tensor) -> torch.Tensor:
 
 @functools.lru_cache(maxsize=None)
 def _tile_transforms(device: torch.device, dtype: torch.dtype) -> Tuple[torch.Tensor, torch.Tensor]:
-    """``B^T ⊗ B^T`` (alpha², alpha²) and ``A^T ⊗ A^T`` (m², alpha²): the 2-D input and output
-    transforms as one small matrix each, applied to all tiles by one product."""
+    """``B^T ⊗ B^T`` (alpha², alpha²) and ``A^T ⊗ A^T`` (m², alpha²): the 2-D input and
+    output transforms as one small matrix each, applied to all tiles by one product."""
     b_t, _, a_t = toom_cook_matrices()
     return (torch.kron(b_t, b_t).to(device, dtype), torch.kron(a_t, a_t).to(device, dtype))
 
