@@ -101,6 +101,24 @@ def count_macs(fn: Callable[[], object]) -> int:
     return counter.get_total_flops() // 2
 
 
+def count_compiled_macs(model: torch.nn.Module, fn: Callable[[], object]) -> int:
+    """:func:`count_macs` of ``fn`` as the model runs it. Counted on the eager backbone: under
+    the counter's module hooks torch.compile would build (and keep) a graph unlike the one that
+    is timed. A compiled ResfusionUNet convolves directly (Winograd runs only in eager mode), so
+    the count does too."""
+    compile_options, model.compile_options = model.compile_options, None
+    backbone = model.backbone
+    winograd = getattr(backbone, 'winograd_min_channels', None)
+    if compile_options is not None and winograd is not None:
+        backbone.set_winograd_min_channels(None)
+    try:
+        return count_macs(fn)
+    finally:
+        model.compile_options = compile_options
+        if compile_options is not None and winograd is not None:
+            backbone.set_winograd_min_channels(winograd)
+
+
 def reset_peak_memory(device: torch.device) -> None:
     """Start a new peak: CUDA's allocator counter, or the process's peak RSS on Linux."""
     if device.type == 'cuda':
@@ -156,11 +174,7 @@ def measure_inference(model: torch.nn.Module, size: Tuple[int, int], batch: int,
     device = next(model.parameters()).device
     inputs, x_t, t = step_inputs(model, batch, size)
     with torch.no_grad():
-        # Counted on the eager backbone: under the counter's module hooks torch.compile would
-        # build (and keep) a graph unlike the one that is timed.
-        compile_options, model.compile_options = model.compile_options, None
-        macs = count_macs(lambda: model.network(x_t, t, inputs))
-        model.compile_options = compile_options
+        macs = count_compiled_macs(model, lambda: model.network(x_t, t, inputs))
         reset_peak_memory(device)
         s_per_step = median_seconds(lambda: model.network(x_t, t, inputs), device, runs, warmup)
         s_per_batch = median_seconds(lambda: model.restore(inputs), device, max(1, runs // 2),

@@ -63,3 +63,25 @@ def test_benchmark_tool_reports_json_rows(tmp_path):
     for row in (fast, plain):
         assert row['s_per_step'] > 0 and row['s_per_image'] > 0 and row['peak_memory_mb'] > 0
     assert speedup['speedup'] > 0 and train['samples_per_s'] > 0 and train['batch'] == 2
+
+
+def test_compiled_macs_are_counted_as_the_compiled_graph_runs():
+    """Winograd runs only in eager mode, so a compiled network's count is the direct one."""
+    from rf.benchmarking import count_compiled_macs
+    from rf.registry import MODELS
+    model = MODELS.build(dict(
+        type='Resfusion', fuser=dict(type='concat'), task=dict(type='restoration'),
+        schedule=dict(type='linear', T=12),
+        backbone=dict(type='ResfusionUNet', dim=8, dim_mults=(1, 2), groups=4,
+                      winograd_min_channels=8))).eval()
+    x, t = torch.randn(1, 6, 16, 16), torch.tensor([1])
+    with torch.no_grad():
+        eager = count_compiled_macs(model, lambda: model.backbone(x, t))
+        model.compile_options = {}
+        compiled = count_compiled_macs(model, lambda: model.backbone(x, t))
+    assert compiled != eager  # the eager count has Winograd's products and transforms
+    assert model.backbone.winograd_min_channels == 8 and model.compile_options == {}
+    model.backbone.set_winograd_min_channels(None)
+    with torch.no_grad():
+        model.compile_options = None
+        assert count_compiled_macs(model, lambda: model.backbone(x, t)) == compiled

@@ -37,10 +37,12 @@ class ResfusionUNet(nn.Module):
         context_levels: levels (0 = full resolution, negative counts from the deepest) that get
             cross-attention besides the middle; the default, the deepest level, runs at the
             middle's resolution (1/8 with four levels), where attention is cheap.
-        winograd_min_channels: on the fast path, in float32 CPU inference, the 3x3 convolutions with at least this many input and output channels run as Winograd
-            F(4x4, 3x3) (:mod:`.winograd`): a quarter of the multiply-adds, outputs within about
-            4e-6 of the output's scale. The default, 128, takes the levels below full resolution,
-            where it is faster on CPUs; ``None`` keeps oneDNN's direct convolution everywhere.
+        winograd_min_channels: on the fast path, in float32 CPU inference (no gradient, not
+            compiled), the 3x3 convolutions with at least this many input and output channels
+            run as Winograd F(4x4, 3x3) (:mod:`.winograd`): a quarter of the multiply-adds,
+            outputs within about 4e-6 of the output's scale. The default, 128, takes the levels
+            below full resolution, where it is faster on CPUs; ``None`` keeps the direct
+            convolution everywhere.
 
     ``forward(x, t, context=None)`` takes the fused input (B, in_channels, H, W), the 0-based step
     index (shape (B,)) and, with ``context_dim``, the context tokens. Sizes that are not a
@@ -102,12 +104,7 @@ class ResfusionUNet(nn.Module):
         if context_dim is not None:
             self.context_attns = self._context_attentions(dims, context_dim, context_levels,
                                                           attn_heads, attn_dim_head)
-        if winograd_min_channels is not None and winograd_min_channels < 1:
-            raise ValueError(f'winograd_min_channels must be a positive int or None, '
-                             f'got {winograd_min_channels!r}.')
-        for module in self.modules():
-            if isinstance(module, FastConv2d):
-                module.winograd_min_channels = winograd_min_channels
+        self.set_winograd_min_channels(winograd_min_channels)
         self.set_fast_path(fast_path)
 
     @staticmethod
@@ -130,6 +127,18 @@ class ResfusionUNet(nn.Module):
         for module in self.modules():
             if isinstance(module, FastPathMixin):
                 module.fast = self.fast_path
+        return self
+
+    def set_winograd_min_channels(self, value: Optional[int]) -> 'ResfusionUNet':
+        """Set ``winograd_min_channels`` (see the class docstring) on every 3x3 convolution."""
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or value < 1):
+            raise ValueError(f'winograd_min_channels must be a positive int or None, '
+                             f'got {value!r}.')
+        self.winograd_min_channels = value
+        for module in self.modules():
+            if isinstance(module, FastConv2d):
+                module.winograd_min_channels = value
         return self
 
     def clear_weight_caches(self) -> None:
