@@ -19,11 +19,12 @@ def standardize_weight(weight: torch.Tensor, eps: float) -> torch.Tensor:
 
 
 class FastConv2d(FastPathMixin, nn.Conv2d):
-    """``nn.Conv2d`` whose fast path runs a 3x3 convolution (stride 1, padding 1) with at least
-    ``winograd_min_channels`` input and output channels as Winograd F(4x4, 3x3)
-    (:mod:`.winograd`), in float32 CPU inference: no gradient, not being compiled. There it costs
-    a quarter of the multiply-adds and, on wide low-resolution layers, about half the time of
-    oneDNN's direct convolution. ``None`` (the class default) keeps the direct convolution."""
+    """``nn.Conv2d`` whose fast path runs a 3x3 convolution (stride 1, zero padding 1) with at
+    least ``winograd_min_channels`` input and output channels as Winograd F(4x4, 3x3)
+    (:mod:`.winograd`), in float32 CPU inference: no gradient, no autocast, not being compiled
+    or traced. There it costs a quarter of the multiply-adds and, on wide low-resolution layers,
+    about half the time of oneDNN's direct convolution. ``None`` (the class default) keeps the
+    direct convolution."""
 
     winograd_min_channels: Optional[int] = None
 
@@ -37,9 +38,10 @@ class FastConv2d(FastPathMixin, nn.Conv2d):
                 and min(self.in_channels, self.out_channels) >= self.winograd_min_channels
                 and self.kernel_size == (3, 3) and self.stride == (1, 1)
                 and self.padding == (1, 1) and self.dilation == (1, 1) and self.groups == 1
-                and x.device.type == 'cpu' and x.dtype == torch.float32 and x.dim() == 4
-                and x.is_contiguous() and not torch.is_grad_enabled()
-                and not torch.compiler.is_compiling())
+                and self.padding_mode == 'zeros' and x.device.type == 'cpu'
+                and x.dtype == torch.float32 and x.dim() == 4 and x.is_contiguous()
+                and not torch.is_grad_enabled() and not torch.is_autocast_enabled('cpu')
+                and not torch.compiler.is_compiling() and not torch.jit.is_tracing())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.uses_winograd(x):
@@ -47,8 +49,7 @@ class FastConv2d(FastPathMixin, nn.Conv2d):
                 self.weight, lambda w: winograd_kernel(self.effective_weight(w, x.dtype)),
                 'winograd')
             return winograd_conv3x3(x, kernel, self.bias)
-        return F.conv2d(x, self.direct_weight(x.dtype), self.bias, self.stride, self.padding,
-                        self.dilation, self.groups)
+        return self._conv_forward(x, self.direct_weight(x.dtype), self.bias)
 
     def direct_weight(self, dtype: torch.dtype) -> torch.Tensor:
         """The weight for ``F.conv2d`` (cached on the fast path when it is derived)."""

@@ -34,6 +34,10 @@ class FastPathMixin:
         except RuntimeError:  # an inference-mode tensor has no version counter
             return compute(weight)
         if self._derived is None or self._derived[0] != key:
-            with torch.no_grad():
+            # Computed in the weight's own dtype and as an ordinary tensor, whatever the caller
+            # runs under: a bf16 result of autocast, or an inference tensor, would break the
+            # next call made without them.
+            with torch.inference_mode(False), torch.no_grad(), \
+                    torch.autocast(weight.device.type, enabled=False):
                 self._derived = (key, compute(weight))
         return self._derived[1]

@@ -80,17 +80,19 @@ def winograd_conv3x3(x: torch.Tensor, kernel: torch.Tensor,
     n, c, h, w = x.shape
     tiles_h, tiles_w = -(-h // m), -(-w // m)
     padded = F.pad(x, (1, tiles_w * m + 1 - w, 1, tiles_h * m + 1 - h))
-    # (alpha, alpha, N, C, tiles_h, tiles_w): every overlapping alpha x alpha tile, one copy.
-    tiles = padded.unfold(2, alpha, m).unfold(3, alpha, m).permute(4, 5, 0, 1, 2, 3)
+    # (alpha, alpha, C, N, tiles_h, tiles_w): every overlapping alpha x alpha tile, one copy.
+    # The images of a batch sit side by side, so one product per tile position serves them all.
+    tiles = padded.unfold(2, alpha, m).unfold(3, alpha, m).permute(4, 5, 1, 0, 2, 3)
+    tiles = tiles.reshape(alpha * alpha, -1)
+    del padded
     transform_in, transform_out = _tile_transforms(x.device, x.dtype)
-    v = torch.mm(transform_in, tiles.reshape(alpha * alpha, -1))
-    v = v.view(alpha * alpha, n, c, tiles_h * tiles_w)
-    if n == 1:
-        products = torch.bmm(kernel, v[:, 0])
-    else:
-        products = torch.matmul(kernel[:, None], v)
-    out = torch.mm(transform_out, products.reshape(alpha * alpha, -1))
-    out = out.view(m, m, n, -1, tiles_h, tiles_w).permute(2, 3, 4, 0, 5, 1)
+    v = torch.mm(transform_in, tiles).view(alpha * alpha, c, -1)
+    del tiles
+    products = torch.bmm(kernel, v)  # (alpha², C_out, N·tiles)
+    del v
+    out = torch.mm(transform_out, products.view(alpha * alpha, -1))
+    del products
+    out = out.view(m, m, -1, n, tiles_h, tiles_w).permute(3, 2, 4, 0, 5, 1)
     out = out.reshape(n, -1, tiles_h * m, tiles_w * m)
     if tiles_h * m != h or tiles_w * m != w:
         out = out[:, :, :h, :w].contiguous()
