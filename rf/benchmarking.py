@@ -88,6 +88,20 @@ def compare_steps(models: Dict[str, torch.nn.Module], size: Tuple[int, int], bat
             device, runs, warmup)
 
 
+def output_differences(fast: torch.nn.Module, plain: torch.nn.Module, size: Tuple[int, int],
+                       batch: int) -> Dict[str, float]:
+    """How far the fast variant's outputs are from the plain one's, on one input and the same
+    weights: one network step, relative to the plain output's largest magnitude, and the whole
+    restoration, absolute (images in [-1, 1])."""
+    inputs, x_t, t = step_inputs(fast, batch, size)
+    with torch.no_grad():
+        expected = plain.network(x_t, t, inputs)
+        step = (fast.network(x_t, t, inputs) - expected).abs().max() / expected.abs().max()
+        image = (fast.restore(inputs) - plain.restore(inputs)).abs().max()
+    return dict(step_rel_diff=float(f'{step.item():.3g}'),
+                image_abs_diff=float(f'{image.item():.3g}'))
+
+
 def count_macs(fn: Callable[[], object]) -> int:
     """Multiply-accumulates of one call of ``fn``: torch's FlopCounterMode counts every aten
     matmul and convolution (2 FLOPs per MAC), whatever module issues it. Fused attention is

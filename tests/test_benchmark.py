@@ -63,6 +63,8 @@ def test_benchmark_tool_reports_json_rows(tmp_path):
     for row in (fast, plain):
         assert row['s_per_step'] > 0 and row['s_per_image'] > 0 and row['peak_memory_mb'] > 0
     assert speedup['speedup'] > 0 and train['samples_per_s'] > 0 and train['batch'] == 2
+    # Same weights in both variants, so the outputs agree up to rounding (not ~1 apart).
+    assert 0 <= speedup['step_rel_diff'] < 1e-5 and 0 <= speedup['image_abs_diff'] < 1e-4
 
 
 def test_compiled_macs_are_counted_as_the_compiled_graph_runs():
