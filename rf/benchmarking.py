@@ -121,16 +121,16 @@ def count_compiled_macs(model: torch.nn.Module, fn: Callable[[], object]) -> int
     is timed. A compiled ResfusionUNet convolves directly (Winograd runs only in eager mode), so
     the count does too."""
     compile_options, model.compile_options = model.compile_options, None
-    backbone = model.backbone
-    winograd = getattr(backbone, 'winograd_min_channels', None)
-    if compile_options is not None and winograd is not None:
-        backbone.set_winograd_min_channels(None)
+    winograd = getattr(model.backbone, 'winograd_min_channels', None)
+    switch_off = compile_options is not None and winograd is not None
+    if switch_off:
+        model.backbone.set_winograd_min_channels(None)
     try:
         return count_macs(fn)
     finally:
         model.compile_options = compile_options
-        if compile_options is not None and winograd is not None:
-            backbone.set_winograd_min_channels(winograd)
+        if switch_off:
+            model.backbone.set_winograd_min_channels(winograd)
 
 
 def reset_peak_memory(device: torch.device) -> None:
