@@ -34,7 +34,7 @@ __all__ = [
     'HOOKS', 'OPTIMIZERS', 'OPTIM_WRAPPERS', 'PARAM_SCHEDULERS', 'MODEL_WRAPPERS', 'VISUALIZERS',
     'VISBACKENDS', 'LOOPS', 'LOG_PROCESSORS', 'OPTIM_WRAPPER_CONSTRUCTORS', 'RUNNERS', 'FUNCTIONS',
     'WEIGHT_INITIALIZERS',
-    'NOISE_SCHEDULES', 'FUSERS', 'TASKS', 'ALL_REGISTRIES',
+    'NOISE_SCHEDULES', 'FUSERS', 'TASKS', 'EVAL_PROTOCOLS', 'ALL_REGISTRIES',
 ]
 
 
@@ -85,6 +85,10 @@ FUSERS = PluginRegistry('fuser', scope='rf')
 """Conditioning fusers: modules that turn ``(x_t, condition, mask)`` into the network input."""
 TASKS = PluginRegistry('task', scope='rf')
 """Tasks (restoration, generation, translation): how ``x̂0`` and the condition come from a sample."""
+EVAL_PROTOCOLS = PluginRegistry('evaluation protocol', scope='rf',
+                                locations=['rf.metrics.protocols'])
+"""Evaluation protocols (``lol``, ``lol_256``, ``istd``, ...): one authors' script each, shared by
+``tools/score.py`` and the ``ProtocolMetric`` of training and testing."""
 
 ALL_REGISTRIES = {
     'MODELS': MODELS, 'DATASETS': DATASETS, 'DATA_SAMPLERS': DATA_SAMPLERS,
@@ -95,5 +99,5 @@ ALL_REGISTRIES = {
     'LOG_PROCESSORS': LOG_PROCESSORS, 'OPTIM_WRAPPER_CONSTRUCTORS': OPTIM_WRAPPER_CONSTRUCTORS,
     'RUNNERS': RUNNERS, 'FUNCTIONS': FUNCTIONS, 'WEIGHT_INITIALIZERS': WEIGHT_INITIALIZERS,
     'NOISE_SCHEDULES': NOISE_SCHEDULES, 'FUSERS': FUSERS,
-    'TASKS': TASKS,
+    'TASKS': TASKS, 'EVAL_PROTOCOLS': EVAL_PROTOCOLS,
 }

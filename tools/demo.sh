@@ -7,7 +7,7 @@
 # WORK_DIR (default work_dirs/demo) sets where everything goes.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-source tools/setup_venv.sh demo "rf, skimage"
+source tools/setup_venv.sh demo "rf, skimage, lpips, torchmetrics, torch_fidelity"
 source tools/malloc_env.sh
 py="$venv/bin/python"
 work_dir="${WORK_DIR:-work_dirs/demo}"
