@@ -11,13 +11,13 @@ _base_ = ['_base_/default_runtime.py', '_base_/models/resfusion_unet.py',
 
 model = dict(backbone=dict(in_channels=8), fuser=dict(mask_encoding='shadow_onehot'))
 
-custom_hooks = [dict(type='RNGStateHook'), dict(type='PlotCurvesHook', metric='PSNR_all')]
+custom_hooks = [dict(type='RNGStateHook'), dict(type='PlotCurvesHook')]
 
 # The schedule's hooks, with the best checkpoint by the whole-image LAB MAE at original size
 # (ISTD's headline number).
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=10),
     checkpoint=dict(type='CrashSafeCheckpointHook', interval=100, by_epoch=True,
-                    max_keep_ckpts=3, save_last=True, save_best='MAE_LAB_all', rule='less'),
+                    max_keep_ckpts=3, save_last=True, save_best='PSNR@rgb', rule='greater'),
 )
 log_processor = dict(by_epoch=True)

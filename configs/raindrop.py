@@ -9,13 +9,13 @@
 _base_ = ['_base_/default_runtime.py', '_base_/models/resfusion_unet.py',
           '_base_/datasets/raindrop.py', '_base_/schedules/paper_restoration.py']
 
-custom_hooks = [dict(type='RNGStateHook'), dict(type='PlotCurvesHook', metric='PSNR_Y')]
+custom_hooks = [dict(type='RNGStateHook'), dict(type='PlotCurvesHook')]
 
 # The schedule's hooks, with the best checkpoint by the Y-channel PSNR at original size (the
 # Raindrop protocol).
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=10),
     checkpoint=dict(type='CrashSafeCheckpointHook', interval=100, by_epoch=True,
-                    max_keep_ckpts=3, save_last=True, save_best='PSNR_Y', rule='greater'),
+                    max_keep_ckpts=3, save_last=True, save_best='PSNR@rgb', rule='greater'),
 )
 log_processor = dict(by_epoch=True)

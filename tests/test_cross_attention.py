@@ -182,6 +182,6 @@ def test_lol_cross_attention_config_trains_one_epoch_and_tests(tmp_path):
     state = load_checkpoint_file(str(work_dir / 'epoch_1.pth'))['state_dict']
     assert any(key.startswith('fuser.encoder.') for key in state)
     assert any(key.startswith('backbone.context_attns.mid.') for key in state)
-    assert 'metrics: PSNR:' in stdout
-    assert {'PSNR', 'SSIM', 'PSNR_Y_256', 'SSIM_Y_256'} <= set(metrics)
+    assert 'metrics: PSNR@lol:' in stdout
+    assert {'PSNR@lol', 'SSIM@lol', 'PSNR@lol_256', 'SSIM@lol_256'} <= set(metrics)
     assert all(math.isfinite(value) for value in metrics.values())

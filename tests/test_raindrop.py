@@ -103,8 +103,8 @@ def test_config_has_the_papers_settings(config):
     crop, flip = config.train_dataloader.dataset.pipeline[1].transforms
     assert (crop.type, crop.height, crop.width, flip.type) == ('RandomCrop', 256, 256,
                                                                'HorizontalFlip')
-    assert {(m.type, m.channel, m.get('resize')) for m in config.test_evaluator} == {
-        ('PSNR', 'y', None), ('SSIM', 'y', None), ('PSNR', 'y', 256), ('SSIM', 'y', 256)}
+    assert [(m.type, m.protocol) for m in config.test_evaluator] == [
+        ('ProtocolMetric', 'raindrop'), ('ProtocolMetric', 'raindrop_256')]
 
 
 def test_one_epoch_trains_checkpoints_and_tests(tmp_path):
@@ -113,9 +113,10 @@ def test_one_epoch_trains_checkpoints_and_tests(tmp_path):
     out_dir = tmp_path / 'restored'
     work_dir, metrics, stdout = train_and_test(CONFIG, tmp_path / 'data', tmp_path,
                                                '--out-dir', out_dir, '--no-grid')
-    assert set(metrics) == {'PSNR_Y', 'SSIM_Y', 'PSNR_Y_256', 'SSIM_Y_256'}
+    assert set(metrics) == {'PSNR@raindrop', 'SSIM@raindrop', 'PSNR@raindrop_256',
+                            'SSIM@raindrop_256'}
     assert all(math.isfinite(value) for value in metrics.values()), metrics
-    assert 'PSNR_Y_256:' in stdout
-    assert list(work_dir.glob('best_PSNR_Y_epoch_1.pth'))
+    assert 'PSNR@raindrop_256:' in stdout
+    assert list(work_dir.glob('best_PSNR@rgb_epoch_1.pth'))
     # The test images were cut from 50x37 to 48x32 before restoring and scoring.
     assert cv2.imread(str(out_dir / '7_rain.png')).shape == (32, 48, 3)

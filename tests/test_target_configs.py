@@ -150,9 +150,11 @@ def test_one_epoch_trains_checkpoints_and_tests(target, lol_layout, tmp_path):
                  tmp_path / 'test', '--cfg-options',
                  f'test_dataloader.dataset.data_root={lol_layout}', *SMALL_BACKBONE,
                  *no_workers('test_dataloader'))
-    assert 'metrics: PSNR:' in result.stdout
+    assert 'metrics: PSNR@lol:' in result.stdout
     metrics = json.loads((tmp_path / 'test' / 'metrics.json').read_text())['metrics']
-    assert set(metrics) == {'PSNR', 'SSIM', 'PSNR_Y_256', 'SSIM_Y_256'}
+    # The paper's protocols (LPIPS is skipped here: no weights in this machine's hub cache).
+    assert {'PSNR@lol', 'SSIM@lol', 'PSNR@lol_256', 'SSIM@lol_256'} <= set(metrics)
     assert all(math.isfinite(value) for value in metrics.values())
-    # Validation also scored eval15 with the seeded sampler: the reloaded checkpoint agrees.
-    assert metrics['PSNR'] == pytest.approx(val_metrics(work_dir)['PSNR'], abs=1e-6)
+    # Validation (PSNR@rgb: the same RGB PSNR, the authors' model selection) also scored eval15
+    # with the seeded sampler: the reloaded checkpoint agrees.
+    assert metrics['PSNR@lol'] == pytest.approx(val_metrics(work_dir)['PSNR@rgb'], abs=1e-6)

@@ -78,7 +78,7 @@ def val_metrics(work_dir):
     for scalars in sorted(work_dir.glob('*/vis_data/scalars.json')):
         for line in scalars.read_text().splitlines():
             record = json.loads(line)
-            if 'PSNR' in record:
+            if any(key == 'PSNR' or key.startswith('PSNR@') for key in record):
                 return record
     raise AssertionError(f'no validation metrics under {work_dir}')
 

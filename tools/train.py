@@ -5,6 +5,7 @@ Examples:
     python tools/train.py configs/lol.py --cfg-options train_dataloader.dataset.data_root=/data/LOL
     python tools/train.py configs/lol.py --resume                    # the work dir's last checkpoint
     python tools/train.py configs/lol.py --resume work_dirs/lol/iter_4000.pth
+    python tools/train.py configs/lol.py --select-on val-split   # honest model selection
 Several GPUs (or CPU processes): tools/dist_train.sh CONFIG N [options].
 """
 import sys
@@ -31,6 +32,12 @@ def parse_args(argv=None):
                         "from the work dir's last checkpoint when no path is given")
     parser.add_argument('--amp', action='store_true',
                         help='mixed precision (AmpOptimWrapper; needs a GPU)')
+    parser.add_argument('--select-on', choices=('test', 'val-split'), default='test',
+                        help="where validation chooses the best checkpoint: 'test' (the config's "
+                        "own validation, the test split for the paper configs, as the authors "
+                        "did) or 'val-split' (pairs held out of the training data)")
+    parser.add_argument('--hold-out-every', type=int, default=10, metavar='N',
+                        help='with --select-on val-split: hold out every N-th training pair')
     add_common_arguments(parser)
     return parser.parse_args(argv)
 
@@ -39,6 +46,11 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     cfg = load_config(args.config, args, purpose='training',
                       required=('model', 'train_dataloader', 'train_cfg', 'optim_wrapper'))
+    if args.select_on == 'val-split':
+        from rf.engine.model_selection import select_on_validation_split
+        select_on_validation_split(cfg, args.hold_out_every)
+        print(f'--select-on val-split: validating on every {args.hold_out_every}th training pair, '
+              'held out of training; the test split is left to tools/test.py.', file=sys.stderr)
     if args.amp:
         import torch
         if not torch.cuda.is_available():

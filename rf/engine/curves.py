@@ -47,6 +47,16 @@ def read_series(path: str) -> Series:
     return series
 
 
+def metric_series_key(series: dict, metric: str) -> str:
+    """``val/<metric>``, or the first ``val/<metric>@<protocol>`` when only protocol keys exist
+    (``PSNR`` finds ``PSNR@rgb``, the paper configs' validation)."""
+    exact = f'val/{metric}'
+    if exact in series or '@' in metric:
+        return exact
+    scoped = sorted(key for key in series if key.startswith(exact + '@'))
+    return scoped[0] if scoped else exact
+
+
 def plot_curves(scalars_path: str, out_path: str, metric: str = 'PSNR') -> str:
     """Plot loss, learning rate and ``val/<metric>`` against the iteration; returns out_path."""
     import matplotlib
@@ -54,6 +64,7 @@ def plot_curves(scalars_path: str, out_path: str, metric: str = 'PSNR') -> str:
     import matplotlib.pyplot as plt
 
     series = read_series(scalars_path)
+    metric = metric_series_key(series, metric)[len('val/'):]
     panels = [('loss', 'training loss', True), ('lr', 'learning rate', False),
               (f'val/{metric}', f'validation {metric}', False)]
     panels = [p for p in panels if p[0] in series]

@@ -7,6 +7,8 @@
 * ``lol_256`` — PSNR/SSIM of ``evaluate_PSNR_SSIM_256.m``: MATLAB ``imresize(img, [256 256])``
   on uint8, ``rgb2ycbcr`` Y (uint8), ``20·log10(255/RMSE)`` and the script's ``SSIM_index`` on Y;
   LPIPS of ``Measure_256_lpips.py`` (both images ``cv2.resize``d to 256x256, bilinear).
+* ``rgb`` — the same PSNR/SSIM as ``lol`` without LPIPS: RGB at original size, what the authors'
+  training scripts select checkpoints by (every task; the paper configs' validation).
 * ``lol_gtmean`` — not the authors': ``lol`` after scaling the prediction so its mean grey level
   (0.299 R + 0.587 G + 0.114 B) equals the ground truth's (clipped, rounded to uint8), the
   "GT-mean" numbers many LOL papers also report. Label it as such when quoting it.
@@ -57,6 +59,13 @@ class LolProtocol(EvalProtocol):
     def score(self, pred, gt, mask: Optional[np.ndarray] = None):
         self.check_pair(pred, gt, mask)
         return skimage_scores(pred, gt)
+
+
+@EVAL_PROTOCOLS.register_module(name='rgb')
+class RgbProtocol(LolProtocol):
+    name = 'rgb'
+    follows = "RGB PSNR/SSIM at original size (skimage), the authors' model selection"
+    has_lpips = False
 
 
 @EVAL_PROTOCOLS.register_module(name='lol_256')
