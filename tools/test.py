@@ -68,6 +68,17 @@ def place_sample_grids(cfg, args) -> None:
     cfg.custom_hooks = hooks
 
 
+def evaluator_quantize(cfg) -> str:
+    """How the test evaluator quantises predictions ('floor' for the paper protocols'
+    ProtocolMetric, 'round' otherwise), so --out-dir writes the images that were scored."""
+    evaluator = cfg.get('test_evaluator') or []
+    metrics = evaluator if isinstance(evaluator, (list, tuple)) else [evaluator]
+    for metric in metrics:
+        if str(metric.get('type', '')).split('.')[-1] == 'ProtocolMetric':
+            return metric.get('quantize', 'floor')
+    return 'round'
+
+
 def main(argv=None) -> dict:
     args = parse_args(argv)
     cfg = load_config(args.config, args, purpose='testing',
@@ -80,7 +91,7 @@ def main(argv=None) -> dict:
         hooks = list(cfg.get('custom_hooks', []))
         hooks.append(dict(type='SaveRestoredImagesHook', out_dir=args.out_dir,
                           grid=not args.no_grid, trajectory=args.trajectory,
-                          scale=args.picture_scale))
+                          scale=args.picture_scale, quantize=evaluator_quantize(cfg)))
         cfg.custom_hooks = hooks
     place_sample_grids(cfg, args)
     runner = build_runner(cfg)

@@ -13,11 +13,11 @@ from rf.datasets.image_io import write_rgb
 from rf.registry import HOOKS
 
 
-def to_hwc_uint8(image: torch.Tensor) -> np.ndarray:
-    """(C, H, W) uint8, or float in [0, 1] -> (H, W, 3) uint8."""
-    if image.is_floating_point():
-        image = (image.detach().float().clamp(0, 1) * 255).round().to(torch.uint8)
-    array = image.cpu().numpy().transpose(1, 2, 0)
+def to_hwc_uint8(image: torch.Tensor, quantize: str = 'round') -> np.ndarray:
+    """(C, H, W) uint8, or float in [0, 1] -> (H, W, 3) uint8 (``quantize``: 'round' or
+    'floor', see :func:`rf.metrics.protocols.quantize`)."""
+    from rf.metrics.protocols.base import quantize as to_uint8
+    array = to_uint8(image, quantize)
     return np.repeat(array, 3, axis=2) if array.shape[2] == 1 else array
 
 
@@ -47,6 +47,9 @@ class SaveRestoredImagesHook(Hook):
         max_images: with ``phase='val'``, how many images to picture (default 4).
         scale: resize the panels of grids and strips by this factor (e.g. 0.25 for pictures
             small enough for a README); restored images are always written at full size.
+        quantize: how restored images become 8-bit: ``'round'`` (nearest) or ``'floor'`` (the
+            authors' truncation; tools/test.py takes the test evaluator's, so that
+            ``tools/score.py`` on the written files gives the numbers tools/test.py printed).
 
     A file that would replace one of the sample's own inputs is refused.
     """
@@ -55,7 +58,12 @@ class SaveRestoredImagesHook(Hook):
 
     def __init__(self, out_dir: Optional[str] = None, grid: bool = True, trajectory: int = 0,
                  phase: str = 'test', max_images: Optional[int] = None,
-                 scale: float = 1.0) -> None:
+                 scale: float = 1.0, quantize: str = 'round') -> None:
+        from rf.metrics.protocols.base import QUANTIZE_MODES
+        if quantize not in QUANTIZE_MODES:
+            raise ValueError(f'SaveRestoredImagesHook: quantize must be one of {QUANTIZE_MODES}, '
+                             f'got {quantize!r}.')
+        self.quantize = quantize
         if phase not in ('test', 'val'):
             raise ValueError(f"SaveRestoredImagesHook: phase must be 'test' or 'val', got "
                              f'{phase!r}.')
@@ -124,7 +132,7 @@ class SaveRestoredImagesHook(Hook):
                 return
             name = self._name(sample, self.count)
             self.count += 1
-            restored = to_hwc_uint8(sample.pred_img)
+            restored = to_hwc_uint8(sample.pred_img, self.quantize)
             if save_restored:
                 self._write(restored, osp.join(self._folder, f'{name}.png'), sample)
             if degraded is None:
@@ -136,7 +144,7 @@ class SaveRestoredImagesHook(Hook):
                 self._picture(runner, 'grids', name, self._strip([source, restored, *truth]),
                               sample)
             if 'trajectory' in sample:
-                frames = [to_hwc_uint8(x) for x in sample.trajectory]
+                frames = [to_hwc_uint8(x, self.quantize) for x in sample.trajectory]
                 self._picture(runner, 'trajectories', name,
                               self._strip([source, *frames, *truth]), sample)
 
