@@ -9,7 +9,7 @@
 # train dogs at batch 32 are about 75k iterations, as long as the paper's LOL run.
 #   python tools/train.py configs/afhq_dog2cat.py --cfg-options \
 #       train_dataloader.dataset.data_root=/data/afhq val_dataloader.dataset.data_root=/data/afhq
-#   export RF_INCEPTION_WEIGHTS=/weights/pt_inception-2015-12-05-6726825d.pth  # for FID
+#   (FID's Inception weights: fetched to the torch hub cache, docs/pretrained_weights.md)
 #   python tools/test.py configs/afhq_dog2cat.py work_dirs/afhq_dog2cat/best_FID_epoch_500.pth \
 #       --out-dir translated \
 #       --cfg-options test_dataloader.dataset.data_root=/data/afhq

@@ -7,7 +7,7 @@
 #   python tools/train.py configs/celebahq_male2female.py --cfg-options \
 #       train_dataloader.dataset.data_root=/data/celeba_hq \
 #       val_dataloader.dataset.data_root=/data/celeba_hq
-#   export RF_INCEPTION_WEIGHTS=/weights/pt_inception-2015-12-05-6726825d.pth  # for FID
+#   (FID's Inception weights: fetched to the torch hub cache, docs/pretrained_weights.md)
 #   python tools/test.py configs/celebahq_male2female.py \
 #       work_dirs/celebahq_male2female/best_FID_epoch_240.pth \
 #       --out-dir translated --cfg-options test_dataloader.dataset.data_root=/data/celeba_hq

@@ -4,7 +4,7 @@
 # resnoise target, AdamW at lr 2e-4 for a total batch of 128 (amsgrad, no weight decay; the
 # authors' cosine schedule runs from 2e-4 to a floor of 2e-4, i.e. it is constant), gradient
 # clipping at 1.0, EMA of the weights with decay 0.9999, random horizontal flips, 3000 epochs.
-# FID (Inception weights: RF_INCEPTION_WEIGHTS) of 50,000 samples against the 50,000 training
+# FID (weights: docs/pretrained_weights.md) of 50,000 samples against the 50,000 training
 # images, unflipped, as DDPM and the authors do; test_dataloader.dataset.split=test compares
 # 10,000 samples with the test images instead.
 #   tools/dist_train.sh configs/cifar10.py 8 --cfg-options train_dataloader.batch_size=16 \

@@ -7,12 +7,10 @@
 #   tools/dist_train.sh configs/lolv2_real.py 8 --cfg-options \
 #       train_dataloader.dataset.data_root=/data/LOL-v2/Real_captured \
 #       val_dataloader.dataset.data_root=/data/LOL-v2/Real_captured
-# Testing adds LPIPS (AlexNet), which needs local weight files (never downloaded):
-#   RF_LPIPS_WEIGHTS=/weights/alex.pth:/weights/alexnet-owt-7be5be79.pth \
+# Testing adds LPIPS (the lpips package, AlexNet v0.1), whose AlexNet weights torch downloads
+# to its hub cache on first use (where to place them offline: docs/pretrained_weights.md):
 #   python tools/test.py configs/lolv2_real.py CKPT \
 #       --cfg-options test_dataloader.dataset.data_root=/data/LOL-v2/Real_captured
-# (or weights='...' in the LPIPS entries of _base_/datasets/lolv2_real.py; see rf/metrics/lpips.py
-# for the accepted files).
 _base_ = ['_base_/default_runtime.py', '_base_/models/resfusion_unet.py',
           '_base_/datasets/lolv2_real.py', '_base_/schedules/paper_restoration.py']
 

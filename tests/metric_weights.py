@@ -1,73 +1,103 @@
-"""Randomly initialised weight files in the formats the LPIPS and FID metrics accept, for tests.
+"""Generated (random) pretrained weights for LPIPS and FID, written into a torch hub cache.
 
-The real pretrained files cannot be downloaded here; these have the same keys and shapes, so the
-loading and computing code paths run for real. Point a metric at one with ``weights=PATH`` or the
-environment variables ``RF_LPIPS_WEIGHTS`` / ``RF_INCEPTION_WEIGHTS``.
+The real files cannot be downloaded here. These have the real files' names, keys and shapes, so
+the libraries load them exactly as they would load the real ones: torchvision's AlexNet (the
+lpips trunk) and torch-fidelity's FID Inception (torchmetrics' FrechetInceptionDistance). Give
+the root to the code under test as ``TORCH_HOME``; the files go to ``<root>/hub/checkpoints``.
 """
+import os
+import socket
+from pathlib import Path
+from unittest import mock
+
 import torch
 from torch import nn
 
-from rf.metrics.fid_inception import InceptionFeatures
-from rf.metrics.lpips import CHANNELS, AlexLPIPS
+from rf.metrics.fid import INCEPTION_FILE
+from rf.metrics.lpips import ALEXNET_FILE
 
 
-def fake_lpips_state_dicts(seed: int = 0):
-    """``(lin, trunk)``: an lpips ``alex.pth``-style dict (``linN.model.1.weight``, non-negative)
-    and a torchvision-AlexNet-style dict (``features.N.weight/bias``), randomly initialised."""
+def checkpoints_dir(torch_home) -> Path:
+    """``<torch_home>/hub/checkpoints``, where torch hub keeps downloaded weights."""
+    return Path(torch_home) / 'hub' / 'checkpoints'
+
+
+def fake_alexnet_state_dict(seed: int = 0):
+    """Random weights with the keys and shapes of torchvision's ``alexnet-owt-7be5be79.pth``.
+
+    The convolutions get He-normal weights and small biases, so the activations keep their scale
+    through the five layers; the classifier, which LPIPS does not use, is broadcast zeros, which
+    keeps the file small.
+    """
+    from torchvision.models import alexnet
     generator = torch.Generator().manual_seed(seed)
-    trunk = {}
-    for name, layer in AlexLPIPS().features.named_children():
-        if isinstance(layer, nn.Conv2d):
-            fan_in = layer.weight[0].numel()
-            # He-normal weights and small biases keep the activations' scale through the layers.
-            trunk[f'features.{name}.weight'] = torch.randn(
-                layer.weight.shape, generator=generator) * (2.0 / fan_in) ** 0.5
-            trunk[f'features.{name}.bias'] = 0.01 * torch.randn(layer.bias.shape,
-                                                                generator=generator)
-    lin = {f'lin{i}.model.1.weight': torch.rand(1, channels, 1, 1, generator=generator) / channels
-           for i, channels in enumerate(CHANNELS)}
-    return lin, trunk
-
-
-def write_fake_lpips_weights(path, seed: int = 0):
-    """One combined file (lin weights + AlexNet trunk); returns the state dict written."""
-    lin, trunk = fake_lpips_state_dicts(seed)
-    state = {**trunk, **lin}
-    torch.save(state, str(path))
+    state = {}
+    for key, value in alexnet(weights=None).state_dict().items():
+        if key.startswith('features.') and key.endswith('.weight'):
+            fan_in = value[0].numel()
+            state[key] = torch.randn(value.shape, generator=generator) * (2.0 / fan_in) ** 0.5
+        elif key.startswith('features.'):
+            state[key] = 0.01 * torch.randn(value.shape, generator=generator)
+        else:
+            state[key] = torch.zeros(()).expand(value.shape)
     return state
 
 
-def fake_inception_state_dict(seed: int = 0, fid: bool = True):
-    """Random Inception-v3 weights in pytorch-fid's format (``fid=True``: FID Inception blocks,
-    1008-way ``fc``) or torchvision's (1000-way ``fc`` plus ``AuxLogits``).
+def fake_inception_state_dict(seed: int = 0):
+    """Random weights with the keys and shapes of torch-fidelity's FID Inception file.
 
-    The batch-norm statistics are measured on random images, so the activations stay well
-    scaled through the 94 random convolutions (as trained statistics would keep them).
+    torch-fidelity's network is built with its weight loading switched off, randomly
+    initialised, and its batch-norm statistics measured on small random images, so the activations
+    stay well scaled through the 94 random convolutions (as trained statistics keep them).
     """
-    with torch.random.fork_rng():
+    from torch_fidelity import feature_extractor_inceptionv3 as module
+    with torch.random.fork_rng(), \
+            mock.patch.object(module, 'load_state_dict_from_url', return_value=None), \
+            mock.patch.object(module.FeatureExtractorInceptionV3, 'load_state_dict'):
         torch.manual_seed(seed)
-        network = InceptionFeatures(fid_blocks=fid)
-        for module in network.modules():
-            if isinstance(module, nn.BatchNorm2d):
-                module.reset_running_stats()
-                module.momentum = None  # the running statistics are the batch's
+        network = module.FeatureExtractorInceptionV3('fake', ['2048'])
+        for layer in network.modules():
+            if isinstance(layer, nn.BatchNorm2d):
+                layer.reset_running_stats()
+                layer.momentum = None  # the running statistics become the batch's
         network.train()
         with torch.no_grad():
-            network(torch.rand(2, 3, 299, 299))
-        network.eval()
-        state = dict(network.state_dict())
-        classes = 1008 if fid else 1000
-        state['fc.weight'] = 0.01 * torch.randn(classes, 2048)
-        state['fc.bias'] = torch.zeros(classes)
-        if not fid:
-            from torchvision.models.inception import InceptionAux
-            aux = InceptionAux(768, classes)
-            state.update({f'AuxLogits.{k}': v for k, v in aux.state_dict().items()})
-    return state
+            # Small images, as the tests score (Inception resizes them to 299x299 inside).
+            network(torch.randint(0, 256, (4, 3, 48, 48), dtype=torch.uint8))
+    return {key: value.clone() for key, value in network.state_dict().items()}
 
 
-def write_fake_inception_weights(path, seed: int = 0, fid: bool = True):
-    """A random Inception weight file (pytorch-fid's format by default); returns the state dict."""
-    state = fake_inception_state_dict(seed, fid)
-    torch.save(state, str(path))
-    return state
+def write_fake_alexnet(torch_home, seed: int = 0) -> Path:
+    """The generated AlexNet file in ``torch_home``'s cache; returns its path."""
+    path = checkpoints_dir(torch_home) / ALEXNET_FILE
+    os.makedirs(path.parent, exist_ok=True)
+    torch.save(fake_alexnet_state_dict(seed), path)
+    return path
+
+
+def write_fake_inception(torch_home, seed: int = 0) -> Path:
+    """The generated FID Inception file in ``torch_home``'s cache; returns its path."""
+    path = checkpoints_dir(torch_home) / INCEPTION_FILE
+    os.makedirs(path.parent, exist_ok=True)
+    torch.save(fake_inception_state_dict(seed), path)
+    return path
+
+
+def write_fake_hub_cache(torch_home, lpips: bool = True, fid: bool = True) -> Path:
+    """A torch hub cache at ``torch_home`` with the generated files asked for; returns the root."""
+    if lpips:
+        write_fake_alexnet(torch_home)
+    if fid:
+        write_fake_inception(torch_home)
+    return Path(torch_home)
+
+
+def offline_env(torch_home) -> dict:
+    """Environment variables for a process with the (empty) cache ``torch_home`` in which every
+    download is refused at once, network or not: all proxies point at a closed local port."""
+    with socket.socket() as probe:
+        probe.bind(('127.0.0.1', 0))
+        closed = f'http://127.0.0.1:{probe.getsockname()[1]}'
+    proxies = {name: closed for name in ('http_proxy', 'https_proxy', 'all_proxy')}
+    proxies.update({name.upper(): value for name, value in proxies.items()})
+    return {'TORCH_HOME': str(torch_home), 'no_proxy': '', 'NO_PROXY': '', **proxies}

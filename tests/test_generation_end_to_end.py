@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from conftest import REPO_ROOT
-from metric_weights import write_fake_inception_weights
+from metric_weights import write_fake_hub_cache
 from rf.checkpoint import load_checkpoint_file
 from test_generation import write_cifar_layout
 from tiny_training import run
@@ -31,9 +31,7 @@ def overrides(data_root):
 def trained(tmp_path_factory):
     root = tmp_path_factory.mktemp('cifar_e2e')
     write_cifar_layout(root / 'cifar10')
-    weights = root / 'inception.pth'
-    write_fake_inception_weights(weights)
-    env = {'RF_INCEPTION_WEIGHTS': str(weights)}
+    env = {'TORCH_HOME': str(write_fake_hub_cache(root / 'torch_home', lpips=False))}
     work_dir = root / 'work'
     run('tools/train.py', CONFIG, '--work-dir', work_dir, '--cfg-options',
         *overrides(root / 'cifar10'), env=env)

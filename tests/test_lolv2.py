@@ -10,7 +10,7 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
 from conftest import REPO_ROOT
-from metric_weights import write_fake_lpips_weights
+from metric_weights import offline_env, write_fake_hub_cache
 from rf.registry import DATASETS
 from tiny_training import run
 
@@ -97,10 +97,9 @@ def test_one_epoch_trains_and_the_test_tool_reports_lpips(trained):
     root, overrides, work_dir = trained
     checkpoint = work_dir / 'epoch_1.pth'
     assert checkpoint.is_file()
-    weights = root / 'lpips_fake.pth'
-    write_fake_lpips_weights(weights)
+    torch_home = write_fake_hub_cache(root / 'torch_home', fid=False)
     result = run('tools/test.py', CONFIG, checkpoint, '--work-dir', root / 'test_work',
-                 '--cfg-options', *overrides, env={'RF_LPIPS_WEIGHTS': str(weights)})
+                 '--cfg-options', *overrides, env={'TORCH_HOME': str(torch_home)})
     metrics = json.loads((root / 'test_work' / 'metrics.json').read_text())['metrics']
     assert TEST_METRICS <= set(metrics), metrics
     assert all(math.isfinite(metrics[k]) for k in TEST_METRICS)
@@ -108,12 +107,12 @@ def test_one_epoch_trains_and_the_test_tool_reports_lpips(trained):
     assert 'LPIPS:' in result.stdout
 
 
-def test_the_test_tool_without_lpips_weights_says_what_to_provide(trained, monkeypatch):
+def test_the_test_tool_without_lpips_weights_says_what_to_provide(trained):
     root, overrides, work_dir = trained
-    monkeypatch.delenv('RF_LPIPS_WEIGHTS', raising=False)
     result = run('tools/test.py', CONFIG, work_dir / 'epoch_1.pth', '--work-dir',
-                 root / 'no_weights', '--cfg-options', *overrides, check=False)
+                 root / 'no_weights', '--cfg-options', *overrides, check=False,
+                 env=offline_env(root / 'empty_cache'))
     assert result.returncode == 1
     last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith('error: LPIPS needs pretrained weights')
-    assert 'RF_LPIPS_WEIGHTS' in last and 'alex.pth' in last
+    assert last.startswith('error: LPIPS needs the pretrained weights alexnet-owt-7be5be79.pth')
+    assert str(root / 'empty_cache' / 'hub' / 'checkpoints' / 'alexnet-owt-7be5be79.pth') in last

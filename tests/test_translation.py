@@ -13,7 +13,7 @@ from mmengine.structures import BaseDataElement
 from torch import nn
 
 from conftest import REPO_ROOT
-from metric_weights import write_fake_inception_weights
+from metric_weights import write_fake_hub_cache
 from rf.diffusion import q_sample
 from rf.registry import MODELS, TASKS
 from rf_plugins.tasks.translation import TranslationTask
@@ -139,9 +139,7 @@ def test_config_settings(name):
 
 @pytest.fixture(scope='module')
 def inception_weights(tmp_path_factory):
-    path = tmp_path_factory.mktemp('inception') / 'fake_inception.pth'
-    write_fake_inception_weights(path)
-    return path
+    return write_fake_hub_cache(tmp_path_factory.mktemp('torch_home'), lpips=False)
 
 
 def write_layout(root, domains):
@@ -175,7 +173,7 @@ def test_one_epoch_trains_checkpoints_and_tests(tmp_path, inception_weights, nam
     source, target = CONFIGS[name]
     data = tmp_path / 'data'
     write_layout(data, (source, target))
-    env = {'RF_INCEPTION_WEIGHTS': str(inception_weights)}
+    env = {'TORCH_HOME': str(inception_weights)}
     config = REPO_ROOT / 'configs' / name
     work = tmp_path / 'work'
     run('tools/train.py', config, '--work-dir', work, *options({

@@ -1,17 +1,13 @@
-"""Fréchet Inception distance (Heusel et al. 2017) between all predictions and all ground truths.
+"""Fréchet Inception distance (Heusel et al. 2017) as torchmetrics computes it (MMEngine metric).
 
-``FID = ||μ1 - μ2||² + Tr(Σ1) + Tr(Σ2) - 2 Tr((Σ1 Σ2)^½)`` over the Inception-v3 pool3 features
-(:mod:`rf.metrics.fid_inception`) of the two sets, with the sample mean and the unbiased sample
-covariance (``np.cov``), in float64.
+The features come from the Inception of torchmetrics' ``FrechetInceptionDistance(feature=2048,
+normalize=True)``, which the paper's authors used (torch-fidelity's port of the TensorFlow FID
+network; ``weights-inception-2015-12-05-6726825d.pth`` from torch hub's cache, downloaded on first
+use, see :mod:`rf.metrics.pretrained_weights`). The distance repeats that metric's arithmetic
+(float64 feature sums, unbiased covariance) and calls its ``_compute_fid``, so the value equals
+``FrechetInceptionDistance`` updated with the same images (ground truths real, predictions fake).
 
-The trace of the matrix square root is computed as ``Σ_i √λ_i`` over the eigenvalues of the
-symmetric positive semi-definite ``Σ1^½ Σ2 Σ1^½`` (similar to ``Σ1 Σ2``, so the eigenvalues are
-the same), with ``numpy.linalg.eigh``. This equals pytorch-fid's ``scipy.linalg.sqrtm`` result on
-well-conditioned covariances, and unlike ``sqrtm`` of the non-symmetric product it never produces
-complex values or NaN when the covariances are singular (fewer images than 2048 features, the
-usual case for restoration test sets). Tiny negative eigenvalues from rounding are clipped to 0.
-
-Distributed evaluation: every rank stores its samples' features in ``self.results``; MMEngine
+Distributed evaluation: each rank stores its samples' features in ``self.results``; MMEngine
 gathers them, and rank 0 computes the distance over the whole set.
 """
 from typing import Dict, List, Optional, Sequence
@@ -21,44 +17,48 @@ import torch
 from mmengine.evaluator import BaseMetric
 
 from rf.metrics.image_quality import to_uint8
-from rf.metrics.pretrained_weights import PathOrPaths
+from rf.metrics.pretrained_weights import ensure_hub_weights, loading_weights
 from rf.registry import METRICS
 
-__all__ = ['FID', 'frechet_distance', 'feature_statistics', 'trace_sqrt_product']
+__all__ = ['FID', 'build_fid_inception', 'fid_from_features', 'INCEPTION_FILE', 'INCEPTION_URL']
+
+INCEPTION_FILE = 'weights-inception-2015-12-05-6726825d.pth'
+INCEPTION_URL = ('https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/'
+                 + INCEPTION_FILE)  # torch_fidelity.feature_extractor_inceptionv3.URL_INCEPTION_V3
 
 
-def feature_statistics(features: np.ndarray):
-    """Mean and unbiased covariance of (N, D) features, in float64."""
-    features = np.asarray(features, dtype=np.float64)
-    return features.mean(axis=0), np.cov(features, rowvar=False)
+def build_fid_inception(device=None) -> torch.nn.Module:
+    """The feature network of ``FrechetInceptionDistance(feature=2048, normalize=True)``.
+
+    It takes uint8 (N, 3, H, W) images (resized to 299x299 inside) and returns (N, 2048)
+    features. Raises :class:`~rf.metrics.pretrained_weights.MissingWeightsError` when the
+    weights are not in torch hub's cache and cannot be downloaded.
+    """
+    path = ensure_hub_weights(INCEPTION_FILE, INCEPTION_URL, 'FID')
+    from torchmetrics.image.fid import FrechetInceptionDistance
+    with loading_weights(path, 'FID'):
+        inception = FrechetInceptionDistance(feature=2048, normalize=True).inception
+    return inception if device is None else inception.to(device)
 
 
-def _psd_sqrt(matrix: np.ndarray) -> np.ndarray:
-    values, vectors = np.linalg.eigh((matrix + matrix.T) / 2)
-    return (vectors * np.sqrt(np.clip(values, 0, None))) @ vectors.T
+def _statistics(features: torch.Tensor):
+    # FrechetInceptionDistance.compute: mean, and (Σ f fᵀ - n μ μᵀ) / (n - 1), in float64.
+    count = features.shape[0]
+    mean = (features.sum(dim=0) / count).unsqueeze(0)
+    covariance = (features.t().mm(features) - count * mean.t().mm(mean)) / (count - 1)
+    return mean.squeeze(0), covariance
 
 
-def trace_sqrt_product(sigma1: np.ndarray, sigma2: np.ndarray) -> float:
-    """``Tr((Σ1 Σ2)^½)`` for symmetric positive semi-definite ``Σ1``, ``Σ2`` (float64)."""
-    root = _psd_sqrt(np.asarray(sigma1, dtype=np.float64))
-    inner = root @ np.asarray(sigma2, dtype=np.float64) @ root
-    values = np.linalg.eigvalsh((inner + inner.T) / 2)
-    return float(np.sqrt(np.clip(values, 0, None)).sum())
-
-
-def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
-    """The Fréchet distance between N(μ1, Σ1) and N(μ2, Σ2); never below 0."""
-    mu1 = np.atleast_1d(np.asarray(mu1, np.float64))
-    mu2 = np.atleast_1d(np.asarray(mu2, np.float64))
-    sigma1 = np.atleast_2d(np.asarray(sigma1, np.float64))
-    sigma2 = np.atleast_2d(np.asarray(sigma2, np.float64))
-    if mu1.shape != mu2.shape or sigma1.shape != sigma2.shape:
-        raise ValueError(f'frechet_distance: the two Gaussians differ in dimension '
-                         f'({mu1.shape} vs {mu2.shape}, {sigma1.shape} vs {sigma2.shape}).')
-    diff = mu1 - mu2
-    value = (diff @ diff + np.trace(sigma1) + np.trace(sigma2)
-             - 2 * trace_sqrt_product(sigma1, sigma2))
-    return max(float(value), 0.0)
+def fid_from_features(pred: np.ndarray, gt: np.ndarray) -> float:
+    """torchmetrics' FID between (N, 2048) features of the predictions and of the ground truths."""
+    from torchmetrics.image.fid import _compute_fid
+    fake = torch.as_tensor(np.asarray(pred)).double()
+    real = torch.as_tensor(np.asarray(gt)).double()
+    if min(len(fake), len(real)) < 2:
+        raise ValueError(f'FID needs at least 2 images per set to estimate a covariance; the '
+                         f'evaluation had {min(len(fake), len(real))}.')
+    value = _compute_fid(*_statistics(real), *_statistics(fake))
+    return float(value.float())  # torchmetrics returns the features' dtype, float32
 
 
 @METRICS.register_module()
@@ -66,8 +66,6 @@ class FID(BaseMetric):
     """FID between the set of all ``pred_img`` and the set of all ``gt`` of the evaluation.
 
     Args:
-        weights: the Inception weight file (see :mod:`rf.metrics.fid_inception`); None reads
-            ``RF_INCEPTION_WEIGHTS``. A missing file stops the build with one clear error.
         device: where Inception runs; None follows the predictions (GPU when they are there).
 
     Images are quantised to uint8 (as saved PNGs would be) before the features are taken.
@@ -77,25 +75,32 @@ class FID(BaseMetric):
 
     default_prefix = ''
 
-    def __init__(self, weights: PathOrPaths = None, device: Optional[str] = None,
-                 collect_device: str = 'cpu', prefix: Optional[str] = None) -> None:
+    def __init__(self, device: Optional[str] = None, collect_device: str = 'cpu',
+                 prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
-        from rf.metrics.fid_inception import load_inception  # imports torchvision
-        self.network = load_inception(weights)
+        self.inception = build_fid_inception()
         self.device = device
 
     def _features(self, images: List[torch.Tensor], device) -> np.ndarray:
-        batch = []
+        quantised = []
         for image in images:
-            image = to_uint8(image) if image.is_floating_point() else image.cpu()
+            image = to_uint8(image) if image.is_floating_point() else image.cpu().to(torch.uint8)
             if image.shape[0] == 1:
                 image = image.expand(3, -1, -1)
             if image.shape[0] != 3:
                 raise ValueError(f'FID needs RGB or grey images; got {image.shape[0]} channels.')
-            # Resized one by one: images of one batch may differ in size.
-            batch.append(self.network.resize(image.to(device, torch.float32)[None] / 255))
-        with torch.no_grad():
-            return self.network(torch.cat(batch)).cpu().numpy().astype(np.float32)
+            quantised.append(image)
+        # One forward pass per run of equally sized images (a batch may mix sizes).
+        features, start = [], 0
+        while start < len(quantised):
+            end = start + 1
+            while end < len(quantised) and quantised[end].shape == quantised[start].shape:
+                end += 1
+            with torch.no_grad():
+                batch = torch.stack(quantised[start:end]).to(device)
+                features.append(self.inception(batch).float().cpu())
+            start = end
+        return torch.cat(features).numpy()
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
@@ -105,7 +110,7 @@ class FID(BaseMetric):
         if not data_samples:
             return
         device = torch.device(self.device) if self.device else data_samples[0]['pred_img'].device
-        self.network.to(device)
+        self.inception.to(device)
         preds = self._features([s['pred_img'] for s in data_samples], device)
         gts = self._features([s['gt'] for s in data_samples], device)
         self.results.extend(dict(pred=p, gt=g) for p, g in zip(preds, gts))
@@ -114,6 +119,5 @@ class FID(BaseMetric):
         if len(results) < 2:
             raise ValueError(f'FID needs at least 2 images per set to estimate a covariance; '
                              f'the evaluation had {len(results)}.')
-        mu1, sigma1 = feature_statistics(np.stack([r['pred'] for r in results]))
-        mu2, sigma2 = feature_statistics(np.stack([r['gt'] for r in results]))
-        return {'FID': frechet_distance(mu1, sigma1, mu2, sigma2)}
+        return {'FID': fid_from_features(np.stack([r['pred'] for r in results]),
+                                         np.stack([r['gt'] for r in results]))}

@@ -1,105 +1,92 @@
-"""Local pretrained weight files for the LPIPS and FID metrics: find them, read them safely.
+"""Pretrained weights of the LPIPS and FID metrics, in torch hub's cache as the libraries expect.
 
-rf never downloads anything. A metric that needs pretrained weights takes them from its
-``weights=`` argument (one path, or a list of paths whose state dicts are merged) or, when that
-is None, from an environment variable; in both, one string may name several files separated
-by ``os.pathsep`` (``:`` on Linux).
-When no file is given or a named file is absent, :class:`MissingWeightsError` says which file is
-expected, where it comes from and how to point rf at it; a file that cannot be read or has the
-wrong contents raises :class:`WeightsFormatError` naming it. Tools print either as one line.
+The ``lpips`` package (through torchvision) and torchmetrics (through torch-fidelity) load their
+networks from torch hub's cache, ``$TORCH_HOME/hub/checkpoints`` (``~/.cache/torch/hub/checkpoints``
+by default), and download a missing file on first use. rf looks for the file before building a
+network: when it is absent, rf downloads it with torch hub's own function, under a socket timeout
+so that a machine without network fails within seconds instead of hanging, and turns a failure
+into one :class:`MissingWeightsError` naming the file, the path it must be placed at and the URL
+it comes from. A file that is there but cannot be loaded raises :class:`WeightsFormatError`.
+Tools print either as one line (``rf_user_error``). See docs/pretrained_weights.md.
 """
+import contextlib
 import os
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+import socket
+import sys
+from typing import Iterator, Optional
 
 import torch
 
-PathOrPaths = Union[None, str, os.PathLike, Sequence[Union[str, os.PathLike]]]
+__all__ = ['MissingWeightsError', 'WeightsFormatError', 'hub_checkpoint_path',
+           'ensure_hub_weights', 'loading_weights', 'DOWNLOAD_TIMEOUT']
+
+# Seconds one network operation (connect, one read) may take before the download is given up.
+DOWNLOAD_TIMEOUT = 20.0
 
 
 class MissingWeightsError(FileNotFoundError):
-    """No weight file was given, or a given one does not exist."""
+    """A weight file is not in the torch hub cache and could not be downloaded."""
     rf_user_error = True
 
 
 class WeightsFormatError(ValueError):
-    """A weight file that cannot be read or does not hold the expected network."""
+    """A weight file that is there but does not load into the expected network."""
     rf_user_error = True
 
 
-def resolve_weight_paths(weights: PathOrPaths, env_var: str, metric: str, expected: str,
-                         example: str) -> Tuple[List[str], str]:
-    """The weight files to read and where they were named (``'weights='`` or the variable).
-
-    ``expected`` describes the file(s) the metric needs and where to get them, ``example`` is a
-    value for ``weights=`` / the variable; both go into the error raised when nothing is given or
-    a path does not exist.
-    """
-    source = 'weights='
-    if weights is None or (not isinstance(weights, (str, os.PathLike)) and not weights):
-        weights, source = os.environ.get(env_var, ''), env_var
-    if isinstance(weights, (str, os.PathLike)):
-        paths = [p for p in os.fspath(weights).split(os.pathsep) if p]
-    else:
-        paths = [os.fspath(p) for p in weights]
-    how = (f"Give the path in the evaluator config, dict(type='{metric}', weights='{example}'), "
-           f'or in the environment variable {env_var}={example} (several files: a list, or '
-           f"paths joined by '{os.pathsep}'). rf never downloads weights.")
-    if not paths:
-        raise MissingWeightsError(f'{metric} needs pretrained weights and no file was given. '
-                                  f'Expected: {expected}. {how}')
-    missing = [p for p in paths if not os.path.isfile(p)]
-    if missing:
-        raise MissingWeightsError(
-            f"{metric} weights file {', '.join(missing)} (from {source}) does not exist. "
-            f'Expected: {expected}. {how}')
-    return paths, source
+def hub_checkpoint_path(filename: str) -> str:
+    """Where torch hub keeps ``filename``: ``<torch.hub.get_dir()>/checkpoints/<filename>``."""
+    return os.path.join(torch.hub.get_dir(), 'checkpoints', filename)
 
 
-def read_state_dict(path: str, metric: str) -> Dict[str, torch.Tensor]:
-    """The tensors of one weight file (``torch.load(weights_only=True)``: no pickled code runs).
-
-    A plain state dict is returned as it is; a checkpoint that wraps it under ``state_dict``
-    (MMEngine, Lightning) is unwrapped.
-    """
+@contextlib.contextmanager
+def _socket_timeout(seconds: float) -> Iterator[None]:
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(seconds)
     try:
-        loaded = torch.load(path, map_location='cpu', weights_only=True)
+        yield
+    finally:
+        socket.setdefaulttimeout(previous)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f'{type(exc).__name__}: {text.splitlines()[0]}' if text else type(exc).__name__
+
+
+def ensure_hub_weights(filename: str, url: str, metric: str,
+                       hash_prefix: Optional[str] = None) -> str:
+    """The cached path of ``filename``, downloaded from ``url`` first when it is absent.
+
+    ``hash_prefix``: the start of the file's SHA-256, checked after a download (as torchvision
+    does). Raises :class:`MissingWeightsError` when the file is absent and the download fails.
+    """
+    path = hub_checkpoint_path(filename)
+    if os.path.isfile(path):
+        return path
+    print(f'{metric}: {filename} is not in the torch hub cache; downloading {url} to {path}',
+          file=sys.stderr, flush=True)
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with _socket_timeout(DOWNLOAD_TIMEOUT):
+            torch.hub.download_url_to_file(url, path, hash_prefix=hash_prefix, progress=False)
+    except Exception as exc:  # noqa: BLE001 - any failure means: the file is not there
+        raise MissingWeightsError(
+            f'{metric} needs the pretrained weights {filename}, which are not in the torch hub '
+            f'cache and could not be downloaded ({_first_line(exc)}). Place the file at {path} '
+            f'(it comes from {url}; the cache follows $TORCH_HOME), e.g. by downloading it on a '
+            'machine with network; see docs/pretrained_weights.md.') from None
+    return path
+
+
+@contextlib.contextmanager
+def loading_weights(path: str, metric: str) -> Iterator[None]:
+    """Turn a failure to load the cached file ``path`` into one :class:`WeightsFormatError`."""
+    try:
+        yield
+    except (MissingWeightsError, WeightsFormatError):
+        raise
     except Exception as exc:  # noqa: BLE001 - re-raised with the file named
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise WeightsFormatError(f'{metric}: cannot read weights file {path} as a PyTorch state '
-                                 f'dict ({type(exc).__name__}: {first}).') from None
-    if isinstance(loaded, dict) and isinstance(loaded.get('state_dict'), dict):
-        loaded = loaded['state_dict']
-    if not isinstance(loaded, dict) or not loaded or \
-            not all(isinstance(v, torch.Tensor) for v in loaded.values()):
-        raise WeightsFormatError(f'{metric}: weights file {path} does not hold a state dict of '
-                                 f'tensors (got {type(loaded).__name__}).')
-    return dict(loaded)
-
-
-def read_state_dicts(paths: Sequence[str], metric: str) -> Tuple[Dict[str, torch.Tensor],
-                                                                 Dict[str, str]]:
-    """The merged tensors of several files and, for each key, the file it came from."""
-    merged: Dict[str, torch.Tensor] = {}
-    origin: Dict[str, str] = {}
-    for path in paths:
-        for key, value in read_state_dict(path, metric).items():
-            merged[key] = value
-            origin[key] = path
-    return merged, origin
-
-
-def check_shapes(found: Dict[str, torch.Tensor], expected: Dict[str, Tuple[int, ...]],
-                 origin: Dict[str, str], metric: str, files: Sequence[str],
-                 advice: Optional[str] = None) -> None:
-    """Raise :class:`WeightsFormatError` for missing keys or tensors of the wrong shape."""
-    missing = [k for k in expected if k not in found]
-    if missing:
-        shown = ', '.join(missing[:6]) + (f' and {len(missing) - 6} more' if len(missing) > 6
-                                          else '')
-        raise WeightsFormatError(f"{metric}: the weights in {', '.join(files)} lack {shown}."
-                                 + (f' {advice}' if advice else ''))
-    for key, shape in expected.items():
-        if tuple(found[key].shape) != tuple(shape):
-            raise WeightsFormatError(
-                f'{metric}: {key} in {origin.get(key, files[0])} has shape '
-                f'{tuple(found[key].shape)}, expected {tuple(shape)}: not the expected network.')
+        raise WeightsFormatError(
+            f'{metric}: cannot load the pretrained weights {path} ({_first_line(exc)}). Delete '
+            'the file to download it again, or replace it with the original.') from None

@@ -47,8 +47,8 @@ val_dataloader = dict(
 )
 test_dataloader = val_dataloader
 
-# FID between the translations and the target domain's val images (Inception weights from
-# RF_INCEPTION_WEIGHTS or FID's weights=): lower is better. There is no ground-truth pair, so
+# FID between the translations and the target domain's val images (weights in the torch hub
+# cache: docs/pretrained_weights.md): lower is better. There is no ground-truth pair, so
 # no PSNR/SSIM.
 val_evaluator = [dict(type='FID')]
 test_evaluator = val_evaluator
