@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from lol_layout import write_lol_layout
+from metric_weights import offline_env
 from rf.datasets.image_io import write_rgb
 from rf.metrics.folder_scoring import FolderScoringError, natural_key, pair_files
 from tiny_training import run, save_untrained_checkpoint
@@ -77,7 +78,9 @@ def test_istd_needs_masks_and_uses_them(tmp_path):
 
 
 def test_missing_lpips_weights_skip_lpips_with_one_warning(tmp_path, monkeypatch):
-    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'empty_cache'))
+    # An empty cache, and every download refused at once (network or not).
+    for name, value in offline_env(tmp_path / 'empty_cache').items():
+        monkeypatch.setenv(name, value)
     pred, gt = write_pairs(tmp_path, ['a.png', 'b.png'])
     result = score(pred, gt, '--protocol', 'lol', '--json')
     assert result.returncode == 0, result.stderr
