@@ -142,7 +142,7 @@ def test_lol_timm_config_trains_one_epoch_and_tests(tmp_path):
         config, tmp_path, ['model.backbone.encoder=convnext_atto', 'model.backbone.dim=8'])
     state = load_checkpoint_file(str(work_dir / 'epoch_1.pth'))['state_dict']
     assert any(key.startswith('backbone.encoder.') for key in state)
-    assert 'metrics: PSNR:' in stdout
-    assert {'PSNR', 'SSIM', 'PSNR_Y_256', 'SSIM_Y_256'} <= set(metrics)
+    assert 'metrics: PSNR@lol:' in stdout
+    assert {'PSNR@lol', 'SSIM@lol', 'PSNR@lol_256', 'SSIM@lol_256'} <= set(metrics)
     assert all(math.isfinite(value) for value in metrics.values())
-    assert np.isfinite(metrics['PSNR']) and metrics['PSNR'] > 0
+    assert np.isfinite(metrics['PSNR@lol']) and metrics['PSNR@lol'] > 0

@@ -61,14 +61,14 @@ def lpips_distance(model, pred: np.ndarray, gt: np.ndarray, resize: Optional[int
         if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
             raise ValueError(f'lpips_distance: {name} must be a uint8 (H, W, 3) RGB array; got '
                              f'{image.dtype} {image.shape}.')
-    if pred.shape != gt.shape:
-        raise ValueError(f'lpips_distance: pred {pred.shape} and gt {gt.shape} differ in shape.')
-    if resize is not None:
+    if resize is not None:  # each image on its own, so their sizes may differ
         if isinstance(resize, bool) or not isinstance(resize, int) or resize < 1:
             raise ValueError(f'lpips_distance: resize must be None or a positive int; got '
                              f'{resize!r}.')
         import cv2
         pred, gt = cv2.resize(pred, (resize, resize)), cv2.resize(gt, (resize, resize))
+    if pred.shape != gt.shape:
+        raise ValueError(f'lpips_distance: pred {pred.shape} and gt {gt.shape} differ in shape.')
     if min(pred.shape[:2]) < MIN_SIZE:
         raise ValueError(f'LPIPS needs images of at least {MIN_SIZE}x{MIN_SIZE} pixels (AlexNet '
                          f'conv5); got {pred.shape[0]}x{pred.shape[1]}.')

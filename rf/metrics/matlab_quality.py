@@ -36,6 +36,17 @@ def _filter(image: np.ndarray, axes, mode: str, size: int = 11,
     return out
 
 
+def _ssim_map(x: np.ndarray, y: np.ndarray, blur, dynamic_range: float) -> np.ndarray:
+    """Wang et al.'s SSIM map with the local statistics taken by ``blur`` (K 0.01 / 0.03)."""
+    c1, c2 = (0.01 * dynamic_range) ** 2, (0.03 * dynamic_range) ** 2
+    mu_x, mu_y = blur(x), blur(y)
+    var_x = blur(x * x) - mu_x * mu_x
+    var_y = blur(y * y) - mu_y * mu_y
+    cov = blur(x * y) - mu_x * mu_y
+    return ((2 * mu_x * mu_y + c1) * (2 * cov + c2)) / (
+        (mu_x * mu_x + mu_y * mu_y + c1) * (var_x + var_y + c2))
+
+
 def ssim_index(img1: np.ndarray, img2: np.ndarray) -> float:
     """``SSIM_index(img1, img2)`` of two (H, W) images on the 0-255 scale ('valid' map mean)."""
     x, y = np.asarray(img1, np.float64), np.asarray(img2, np.float64)
@@ -44,18 +55,10 @@ def ssim_index(img1: np.ndarray, img2: np.ndarray) -> float:
                          f'and {y.shape}.')
     if min(x.shape) < 11:
         raise ValueError(f'SSIM_index needs images of at least 11x11, got {x.shape}.')
-    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
-
     def valid(image):  # 'reflect' then crop: the border rows never enter the kept part
         return _filter(image, (0, 1), 'reflect')[5:-5, 5:-5]
 
-    mu1, mu2 = valid(x), valid(y)
-    s11 = valid(x * x) - mu1 * mu1
-    s22 = valid(y * y) - mu2 * mu2
-    s12 = valid(x * y) - mu1 * mu2
-    ssim_map = ((2 * mu1 * mu2 + c1) * (2 * s12 + c2)) / (
-        (mu1 * mu1 + mu2 * mu2 + c1) * (s11 + s22 + c2))
-    return float(ssim_map.mean())
+    return float(_ssim_map(x, y, valid, 255.0).mean())
 
 
 def psnr_255(img1: np.ndarray, img2: np.ndarray) -> float:
@@ -84,15 +87,8 @@ def matlab_ssim(a: np.ndarray, ref: np.ndarray, rgb: str = 'volume',
         return float(np.mean([matlab_ssim(x[..., c], y[..., c], 'volume', dynamic_range)
                               for c in range(x.shape[2])]))
     axes = tuple(range(x.ndim))
-    c1, c2 = (0.01 * dynamic_range) ** 2, (0.03 * dynamic_range) ** 2
 
     def blur(image):
         return _filter(image, axes, 'nearest')  # 'nearest' is MATLAB's 'replicate'
 
-    mu_x, mu_y = blur(x), blur(y)
-    var_x = blur(x * x) - mu_x * mu_x
-    var_y = blur(y * y) - mu_y * mu_y
-    cov = blur(x * y) - mu_x * mu_y
-    ssim_map = ((2 * mu_x * mu_y + c1) * (2 * cov + c2)) / (
-        (mu_x * mu_x + mu_y * mu_y + c1) * (var_x + var_y + c2))
-    return float(ssim_map.mean())
+    return float(_ssim_map(x, y, blur, dynamic_range).mean())
