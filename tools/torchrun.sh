@@ -11,7 +11,19 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 python_bin="${PYTHON:-$( [ -x "$root/.venv/bin/python" ] && echo "$root/.venv/bin/python" || echo python3 )}"
 NNODES=${NNODES:-1}
 NODE_RANK=${NODE_RANK:-0}
-MASTER_ADDR=${MASTER_ADDR:-127.0.0.1}
+if [ -z "${MASTER_ADDR:-}" ]; then
+    if [ "$NNODES" -gt 1 ]; then
+        echo "$0: set MASTER_ADDR (the address of the NODE_RANK=0 machine, the same on every machine) for a multi-machine run" >&2
+        exit 2
+    fi
+    MASTER_ADDR=127.0.0.1
+fi
+case "$NPROCS" in
+    ''|*[!0-9]*|0) echo "$0: NUM_PROCS must be a positive number, got '$NPROCS'" >&2; exit 2 ;;
+esac
+# Once here rather than in every rank: CUDA usable where GPUs are expected (RF_DEVICE=cpu runs on
+# the CPU on purpose), and no more processes than visible GPUs.
+"$python_bin" -c "import sys; sys.path.insert(0, '$root'); from rf.engine.distributed import check_launch; from rf.engine.error_messages import run_cli; sys.exit(run_cli(lambda: check_launch($NPROCS)) and 2)"
 if [ -z "${PORT:-}" ]; then
     if [ "$NNODES" -gt 1 ]; then
         echo "$0: set PORT (the same on every machine) for a multi-machine run" >&2

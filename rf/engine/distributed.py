@@ -3,7 +3,13 @@
 MMEngine 0.10 assumes GPUs: its ``init_dist`` calls ``torch.cuda.set_device`` and its runner hands
 DDP ``device_ids=[LOCAL_RANK]``. On a CPU-only machine rf starts the gloo process group itself
 (MMEngine then skips ``init_dist``) and wraps the model with ``device_ids=None``.
+
+CPU is never chosen silently where a GPU is visibly expected (NVIDIA device files, or
+``CUDA_VISIBLE_DEVICES`` naming devices) but CUDA cannot be used (a driver too old for this torch
+build, a CPU-only torch): :func:`check_gpu_expected` stops with the reason, unless the user asks
+for the CPU with ``RF_DEVICE=cpu``.
 """
+import glob
 import os
 
 import torch
@@ -11,6 +17,62 @@ import torch.distributed as torch_dist
 from mmengine.model import MMDistributedDataParallel
 
 from rf.registry import MODEL_WRAPPERS
+
+
+CPU_REQUEST_ENV = 'RF_DEVICE'
+
+
+class GpuUnusableError(RuntimeError):
+    """GPUs are visible but CUDA does not work, and CPU was not asked for."""
+    rf_user_error = True
+
+
+def visible_gpu_signs(device_files: str = '/dev/nvidia[0-9]*') -> list:
+    """What says this machine means to use GPUs: NVIDIA device files, CUDA_VISIBLE_DEVICES."""
+    signs = [f'{path} exists' for path in sorted(glob.glob(device_files))[:1]]
+    visible = os.environ.get('CUDA_VISIBLE_DEVICES')
+    if visible and visible.strip() not in ('-1', 'none', 'NoDevFiles'):
+        signs.append(f'CUDA_VISIBLE_DEVICES={visible}')
+    return signs
+
+
+def cuda_failure_reason() -> str:
+    """Why CUDA is unusable, in torch's words (its initialisation error)."""
+    if torch.version.cuda is None:
+        return 'this torch build has no CUDA support (a CPU-only wheel)'
+    try:
+        torch.cuda.init()
+    except Exception as error:  # noqa: BLE001 - the message is the point
+        return f'{type(error).__name__}: {str(error).strip().splitlines()[0]}'
+    return 'torch.cuda.is_available() is False'
+
+
+def check_gpu_expected(device_files: str = '/dev/nvidia[0-9]*') -> None:
+    """Refuse to run on the CPU when GPUs are visibly expected but CUDA is unusable.
+
+    ``RF_DEVICE=cpu`` says the CPU is meant; then nothing is checked.
+    """
+    if torch.cuda.is_available() or os.environ.get(CPU_REQUEST_ENV, '').lower() == 'cpu':
+        return
+    signs = visible_gpu_signs(device_files)
+    if not signs:
+        return
+    raise GpuUnusableError(
+        f"GPUs are expected here ({'; '.join(signs)}) but CUDA cannot be used: "
+        f'{cuda_failure_reason()} (torch {torch.__version__}, built for CUDA '
+        f'{torch.version.cuda}). Install a torch build that matches the driver (nvidia-smi shows '
+        f'the driver\'s CUDA version), or run on the CPU on purpose with {CPU_REQUEST_ENV}=cpu.')
+
+
+def check_launch(processes: int) -> None:
+    """Before torchrun starts ``processes`` per machine: CUDA usable where GPUs are expected, and
+    no more processes than visible GPUs (tools/torchrun.sh calls this once, not once per rank)."""
+    check_gpu_expected()
+    if torch.cuda.is_available() and processes > torch.cuda.device_count():
+        raise GpuUnusableError(
+            f'{processes} processes asked for, but only {torch.cuda.device_count()} GPU(s) are '
+            f"visible (CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES', 'unset')}): "
+            'one process per GPU; pass at most that many.')
 
 
 def init_cpu_distributed(launcher: str) -> bool:

@@ -6,7 +6,7 @@ from typing import Optional, Sequence
 
 from mmengine.config import Config, DictAction
 
-from rf.engine.distributed import init_cpu_distributed
+from rf.engine.distributed import check_gpu_expected, init_cpu_distributed
 from rf.engine.error_messages import require_keys, unknown_override_keys
 from rf.engine.safe_loading import install_safe_checkpoint_loader
 
@@ -51,8 +51,10 @@ def load_config(path: str, args: argparse.Namespace, required: Sequence[str] = (
 
 
 def build_runner(cfg: Config):
-    """``Runner.from_cfg`` after rf's setup: safe checkpoint loading, gloo on CPU-only machines."""
+    """``Runner.from_cfg`` after rf's setup: safe checkpoint loading, no silent CPU run where GPUs
+    are expected, gloo on CPU-only machines."""
     install_safe_checkpoint_loader()
+    check_gpu_expected()
     init_cpu_distributed(cfg.get('launcher', 'none'))
     if 'runner_type' in cfg:
         from mmengine.registry import RUNNERS
