@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from mmengine.evaluator import BaseMetric
 
-from rf.metrics.image_quality import to_uint8
+from rf.metrics.image_quality import COLLECT_DEVICE, to_uint8
 from rf.metrics.pretrained_weights import ensure_hub_weights, loading_weights
 from rf.registry import METRICS
 
@@ -75,7 +75,7 @@ class FID(BaseMetric):
 
     default_prefix = ''
 
-    def __init__(self, device: Optional[str] = None, collect_device: str = 'cpu',
+    def __init__(self, device: Optional[str] = None, collect_device: str = COLLECT_DEVICE,
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.inception = build_fid_inception()

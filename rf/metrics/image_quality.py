@@ -16,6 +16,10 @@ from rf.metrics import functional
 from rf.registry import METRICS
 
 CHANNELS = ('rgb', 'y')
+# Per-image results are gathered over the process group (MMEngine's 'gpu' mode: all_gather_object,
+# which gloo runs too), not through a temporary folder ('cpu' mode), which a run across several
+# machines would need on a shared filesystem.
+COLLECT_DEVICE = 'gpu'
 SOURCES = ('pred', 'input')
 
 
@@ -40,7 +44,7 @@ class ImageQualityMetric(BaseMetric):
     default_prefix = ''  # keys are self-describing (PSNR_Y_256); a prefix is optional
 
     def __init__(self, channel: str = 'rgb', resize: Optional[int] = None, source: str = 'pred',
-                 collect_device: str = 'cpu', prefix: Optional[str] = None) -> None:
+                 collect_device: str = COLLECT_DEVICE, prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         if channel not in CHANNELS:
             raise ValueError(f'{type(self).__name__}: channel must be one of {CHANNELS}, '

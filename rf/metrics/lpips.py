@@ -16,7 +16,7 @@ from typing import Optional, Sequence
 import numpy as np
 import torch
 
-from rf.metrics.image_quality import ImageQualityMetric, to_uint8
+from rf.metrics.image_quality import COLLECT_DEVICE, ImageQualityMetric, to_uint8
 from rf.metrics.pretrained_weights import ensure_hub_weights, loading_weights
 from rf.registry import METRICS
 
@@ -104,7 +104,7 @@ class LPIPS(ImageQualityMetric):
     name = 'LPIPS'
 
     def __init__(self, resize: Optional[int] = None, source: str = 'pred',
-                 device: Optional[str] = None, collect_device: str = 'cpu',
+                 device: Optional[str] = None, collect_device: str = COLLECT_DEVICE,
                  prefix: Optional[str] = None) -> None:
         super().__init__(channel='rgb', resize=resize, source=source,
                          collect_device=collect_device, prefix=prefix)

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from mmengine.evaluator import BaseMetric
 
+from rf.metrics.image_quality import COLLECT_DEVICE
 from rf.metrics.protocol_scoring import ProtocolScorer
 from rf.metrics.protocols.base import QUANTIZE_MODES, EvalProtocol, quantize
 from rf.registry import METRICS
@@ -47,7 +48,7 @@ class ProtocolMetric(BaseMetric):
 
     def __init__(self, protocol: Union[str, dict, EvalProtocol] = 'lol', quantize: str = 'floor',
                  lpips: Union[bool, str] = False, source: str = 'pred',
-                 device: Optional[str] = None, collect_device: str = 'cpu',
+                 device: Optional[str] = None, collect_device: str = COLLECT_DEVICE,
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         if quantize not in QUANTIZE_MODES:

@@ -40,7 +40,7 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
 from rf.metrics.functional import ssim_map
-from rf.metrics.image_quality import SOURCES, resize_uint8, to_uint8
+from rf.metrics.image_quality import COLLECT_DEVICE, SOURCES, resize_uint8, to_uint8
 from rf.metrics.lab import rgb_to_lab
 from rf.registry import METRICS
 
@@ -149,7 +149,7 @@ class ShadowRegionMetrics(BaseMetric):
 
     def __init__(self, resize: Optional[int] = None, mae_pooling: str = 'image',
                  source: str = 'pred', region_protocol: str = 'masked_frame',
-                 collect_device: str = 'cpu', prefix: Optional[str] = None) -> None:
+                 collect_device: str = COLLECT_DEVICE, prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         if mae_pooling not in POOLINGS:
             raise ValueError(f'ShadowRegionMetrics: mae_pooling must be one of {POOLINGS}, got '
