@@ -1,5 +1,11 @@
-"""One picture of many generated samples (a grid), written at test time and at each validation."""
+"""One picture of many generated samples (a grid), written at test time and at each validation.
+
+Under distributed testing every rank holds its own shard of samples: they are gathered to rank 0,
+put back in dataset order (the default sampler deals sample i to rank i mod world size), and only
+rank 0 writes the grid, atomically.
+"""
 import os.path as osp
+from itertools import chain, zip_longest
 from typing import List, Optional, Sequence
 
 import numpy as np
@@ -7,7 +13,7 @@ import torch
 from mmengine.hooks import Hook
 from mmengine.runner import EpochBasedTrainLoop
 
-from rf.datasets.image_io import write_rgb
+from rf.engine.atomic_files import atomic_write_bytes
 
 PHASES = ('val', 'test')
 
@@ -23,6 +29,27 @@ def sample_grid(images: Sequence[torch.Tensor], nrow: int, gap: int = 2) -> np.n
     return (grid * 255).round().to(torch.uint8).permute(1, 2, 0).numpy()
 
 
+def gather_in_dataset_order(images: List[torch.Tensor]) -> Optional[List[torch.Tensor]]:
+    """Every rank's images on rank 0, interleaved back into dataset order; None on other ranks."""
+    from mmengine.dist import all_gather_object, get_dist_info
+    rank, world_size = get_dist_info()
+    if world_size == 1:
+        return images
+    shards = all_gather_object(images)
+    if rank != 0:
+        return None
+    return [image for image in chain.from_iterable(zip_longest(*shards)) if image is not None]
+
+
+def write_png(image: np.ndarray, path: str) -> None:
+    """An (H, W, 3) uint8 RGB image as a PNG, written atomically (a reader never sees half)."""
+    import cv2
+    ok, encoded = cv2.imencode('.png', np.ascontiguousarray(image[..., ::-1]))
+    if not ok:
+        raise OSError(f'Cannot encode the grid for {path}.')
+    atomic_write_bytes(path, encoded.tobytes())
+
+
 class SampleGridHook(Hook):
     """Save the first ``max_images`` generated images (``pred_img``) as one grid PNG.
 
@@ -30,7 +57,8 @@ class SampleGridHook(Hook):
         out_dir: where the test grid goes (``tools/test.py --out-dir`` sets it); default the
             work dir. Validation grids go to ``WORK_DIR/val_pictures/<epoch_N|iter_N>/`` and to
             the visualizer (TensorBoard) as ``val/samples``.
-        max_images: how many samples the grid shows (per process).
+        max_images: how many samples the grid shows (the first, in dataset order, whatever the
+            number of processes).
         nrow: images per row.
         scale: resize the grid by this factor (e.g. 4 for 32x32 samples; nearest when enlarging).
         phases: ``'val'`` and/or ``'test'``.
@@ -63,8 +91,13 @@ class SampleGridHook(Hook):
                 return
             self._images.append(sample.pred_img.detach().cpu())
 
-    def _grid(self) -> np.ndarray:
-        grid = sample_grid(self._images, self.nrow)
+    def _gathered(self) -> Optional[List[torch.Tensor]]:
+        """The first ``max_images`` of all ranks on rank 0 (None elsewhere)."""
+        images = gather_in_dataset_order(self._images)
+        return None if images is None else images[:self.max_images]
+
+    def _grid(self, images: List[torch.Tensor]) -> np.ndarray:
+        grid = sample_grid(images, self.nrow)
         if self.scale != 1.0:
             import mmcv
             grid = mmcv.imrescale(grid, self.scale,
@@ -79,12 +112,15 @@ class SampleGridHook(Hook):
             self._collect(outputs)
 
     def after_test_epoch(self, runner, metrics=None) -> None:
-        if 'test' not in self.phases or not self._images:
+        if 'test' not in self.phases:
+            return
+        images = self._gathered()  # every rank takes part, even one without samples
+        if not images:
             return
         path = osp.join(self.out_dir or runner.work_dir, self.filename)
-        write_rgb(self._grid(), path)
+        write_png(self._grid(images), path)
         self.last_path = path
-        runner.logger.info(f'Saved a grid of {len(self._images)} generated samples to '
+        runner.logger.info(f'Saved a grid of {len(images)} generated samples to '
                            f'{osp.abspath(path)}')
 
     def before_val_epoch(self, runner) -> None:
@@ -95,12 +131,15 @@ class SampleGridHook(Hook):
             self._collect(outputs)
 
     def after_val_epoch(self, runner, metrics=None) -> None:
-        if 'val' not in self.phases or not self._images:
+        if 'val' not in self.phases:
+            return
+        images = self._gathered()
+        if not images:
             return
         by_epoch = isinstance(getattr(runner, '_train_loop', None), EpochBasedTrainLoop)
         step = f'epoch_{runner.epoch}' if by_epoch else f'iter_{runner.iter}'
-        grid = self._grid()
+        grid = self._grid(images)
         path = osp.join(runner.work_dir, 'val_pictures', step, self.filename)
-        write_rgb(grid, path)
+        write_png(grid, path)
         self.last_path = path
         runner.visualizer.add_image('val/samples', grid, step=runner.iter)

@@ -114,9 +114,16 @@ class SaveRestoredImagesHook(Hook):
         if self.phase == 'val':
             self._save(runner, data_batch, outputs, save_restored=False)
 
-    def _name(self, sample, index: int) -> str:
+    @staticmethod
+    def _name(sample, index: int) -> str:
+        """The sample's ``img_id``; else its position in the dataset, which is unique across
+        ranks: the default sampler deals sample ``rank + k·world_size`` to rank ``rank``."""
         name = sample.metainfo.get('img_id')
-        return str(name) if name is not None else f'{index:06d}'
+        if name is not None:
+            return str(name)
+        from mmengine.dist import get_dist_info
+        rank, world_size = get_dist_info()
+        return f'{rank + index * world_size:06d}'
 
     def _write(self, image: np.ndarray, path: str, sample) -> None:
         inputs = {osp.realpath(p) for k, p in sample.metainfo.items() if k.endswith('_path') and p}
