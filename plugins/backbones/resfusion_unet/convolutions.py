@@ -7,15 +7,24 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from rf_plugins.backbones.resfusion_unet.fast_path import FastPathMixin, norm_eps
+from rf_plugins.backbones.resfusion_unet.fast_path import (FastPathMixin, autocast_off, norm_dtype,
+                                                          norm_eps)
 from rf_plugins.backbones.resfusion_unet.winograd import winograd_conv3x3, winograd_kernel
 
 
-def standardize_weight(weight: torch.Tensor, eps: float) -> torch.Tensor:
-    """``(w - mean) / sqrt(var + eps)`` per output channel, biased variance."""
-    dims = tuple(range(1, weight.dim()))
-    var, mean = torch.var_mean(weight, dim=dims, correction=0, keepdim=True)
-    return (weight - mean) * torch.rsqrt(var + eps)
+def standardize_weight(weight: torch.Tensor, eps: Optional[float] = None) -> torch.Tensor:
+    """``(w - mean) / sqrt(var + eps)`` per output channel, biased variance, in the weight's
+    dtype. ``eps`` defaults to :func:`.norm_eps` of the weight's dtype, so autocast does not
+    change it; the statistics are computed in :func:`.norm_dtype` (float32 for fp16/bf16
+    weights) without autocast, and a float32 weight goes through exactly the operations it
+    always did."""
+    if eps is None:
+        eps = norm_eps(weight.dtype)
+    with autocast_off(weight.device.type):
+        wide = weight.to(norm_dtype(weight.dtype))
+        dims = tuple(range(1, wide.dim()))
+        var, mean = torch.var_mean(wide, dim=dims, correction=0, keepdim=True)
+        return ((wide - mean) * torch.rsqrt(var + eps)).to(weight.dtype)
 
 
 class FastConv2d(FastPathMixin, nn.Conv2d):
@@ -28,8 +37,10 @@ class FastConv2d(FastPathMixin, nn.Conv2d):
 
     winograd_min_channels: Optional[int] = None
 
-    def effective_weight(self, weight: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
-        """The weight the convolution applies (subclasses transform the parameter)."""
+    def effective_weight(self, weight: torch.Tensor) -> torch.Tensor:
+        """The weight the convolution applies (subclasses transform the parameter). It depends
+        on the parameter alone, not on the activations' dtype, so autocast changes only the
+        precision the convolution runs in."""
         return weight
 
     def uses_winograd(self, x: torch.Tensor) -> bool:
@@ -46,26 +57,30 @@ class FastConv2d(FastPathMixin, nn.Conv2d):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.uses_winograd(x):
             kernel = self.derived_weight(
-                self.weight, lambda w: winograd_kernel(self.effective_weight(w, x.dtype)),
-                'winograd')
+                self.weight, lambda w: winograd_kernel(self.effective_weight(w)), 'winograd')
             return winograd_conv3x3(x, kernel, self.bias)
-        return self._conv_forward(x, self.direct_weight(x.dtype), self.bias)
+        return self._conv_forward(x, self.direct_weight(), self.bias)
 
-    def direct_weight(self, dtype: torch.dtype) -> torch.Tensor:
+    def direct_weight(self) -> torch.Tensor:
         """The weight for ``F.conv2d`` (cached on the fast path when it is derived)."""
         return self.weight
 
 
 class WeightStandardizedConv2d(FastConv2d):
     """Conv2d whose weight is standardised per output channel (biased variance); the fast path
-    standardises once while the weight stays unchanged (:meth:`FastPathMixin.derived_weight`)."""
+    standardises once while the weight stays unchanged (:meth:`FastPathMixin.derived_weight`).
 
-    def effective_weight(self, weight: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
-        return standardize_weight(weight, norm_eps(dtype))
+    Under autocast the standardised weight is the float32 one (epsilon of the weight's dtype,
+    statistics in float32), cast to the low precision by the convolution as autocast casts any
+    weight: an fp32-trained network sampled with autocast, or trained with it and validated
+    without, computes the same function up to rounding. (The authors take the epsilon from the
+    activations' dtype, which autocast lowers: 1e-3 instead of 1e-5.)"""
 
-    def direct_weight(self, dtype: torch.dtype) -> torch.Tensor:
-        return self.derived_weight(self.weight, lambda w: self.effective_weight(w, dtype),
-                                   norm_eps(dtype))
+    def effective_weight(self, weight: torch.Tensor) -> torch.Tensor:
+        return standardize_weight(weight)
+
+    def direct_weight(self) -> torch.Tensor:
+        return self.derived_weight(self.weight, self.effective_weight, 'standardized')
 
 
 def pointwise_conv(x: torch.Tensor, weight: torch.Tensor,

@@ -8,7 +8,8 @@ from torch import nn
 
 from rf_plugins.backbones.resfusion_unet.convolutions import (PointwiseConv2d,
                                                              WeightStandardizedConv2d)
-from rf_plugins.backbones.resfusion_unet.fast_path import FastPathMixin, norm_eps
+from rf_plugins.backbones.resfusion_unet.fast_path import (FastPathMixin, autocast_off, norm_dtype,
+                                                          norm_eps)
 
 
 def channel_mean(flat: torch.Tensor) -> torch.Tensor:
@@ -19,14 +20,29 @@ def channel_mean(flat: torch.Tensor) -> torch.Tensor:
 
 
 class ChannelLayerNorm(FastPathMixin, nn.Module):
-    """LayerNorm over channels at each pixel, with a gain ``g`` of shape (1, C, 1, 1) and no bias."""
+    """LayerNorm over channels at each pixel, with a gain ``g`` of shape (1, C, 1, 1) and no bias.
+
+    Mixed precision: the epsilon follows the gain's dtype (1e-5 for an fp32 network, whatever
+    autocast does to the activations; the authors take the activations' dtype), and the
+    statistics are computed without autocast in float32 at least (:func:`.norm_dtype`), as
+    CUDA's autocast computes ``layer_norm``: the fast path's matrix-product means would
+    otherwise run in bf16/fp16. The output has the dtype of ``x * g`` (float32 under autocast
+    with fp32 gains, as the authors' formula gives), and float32 inputs are computed exactly
+    as before."""
 
     def __init__(self, dim: int) -> None:
         super().__init__()
         self.g = nn.Parameter(torch.ones(1, dim, 1, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        eps = norm_eps(x.dtype)
+        out_dtype = torch.promote_types(x.dtype, self.g.dtype)
+        with autocast_off(x.device.type):
+            out = self._normalize(x.to(norm_dtype(out_dtype)), norm_eps(self.g.dtype))
+        return out.to(out_dtype)
+
+    def _normalize(self, x: torch.Tensor, eps: float) -> torch.Tensor:
+        """``(x - mean) / sqrt(var + eps) * g`` over dim 1 in ``x``'s dtype: the authors'
+        formula, or on the fast path the means as matrix products (:func:`channel_mean`)."""
         if not self.fast:
             var = x.var(dim=1, unbiased=False, keepdim=True)
             mean = x.mean(dim=1, keepdim=True)
