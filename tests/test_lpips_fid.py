@@ -358,3 +358,22 @@ def test_fid_in_two_process_distributed_evaluation(tmp_path, torch_home, fid_ref
     logs = [p.communicate(timeout=300)[0] for p in processes]
     assert all(p.returncode == 0 for p in processes), '\n'.join(logs)[-4000:]
     assert json.loads(out.read_text())['FID'] == pytest.approx(fid_reference[1], rel=1e-5)
+
+
+def test_fid_features_do_not_depend_on_the_chunk_size(torch_home, fid_metric, monkeypatch):
+    """Inception runs on at most chunk_size images per pass (a 500-image validation batch would
+    not fit a GPU in one), with the same features."""
+    monkeypatch.setenv('TORCH_HOME', str(torch_home))
+    chunked = METRICS.build(dict(type='FID', chunk_size=3))
+    passes = []
+    original = chunked.inception.forward
+    monkeypatch.setattr(chunked.inception, 'forward',
+                        lambda batch: passes.append(len(batch)) or original(batch))
+    preds, _ = fid_sets()
+    images = list(preds) * 2  # 8 images of one size
+    features = chunked._features(images, torch.device('cpu'))
+    assert passes == [3, 3, 2]
+    np.testing.assert_allclose(features, fid_metric._features(images, torch.device('cpu')),
+                               rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match='chunk_size'):
+        METRICS.build(dict(type='FID', chunk_size=0))

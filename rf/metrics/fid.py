@@ -67,6 +67,8 @@ class FID(BaseMetric):
 
     Args:
         device: where Inception runs; None follows the predictions (GPU when they are there).
+        chunk_size: at most this many images per Inception pass (CIFAR-10's validation batch of
+            500 at 299x299 would need gigabytes of activations in one pass).
 
     Images are quantised to uint8 (as saved PNGs would be) before the features are taken.
     Key ``FID``; lower is better. Needs at least two images per set; published FIDs use many
@@ -75,11 +77,14 @@ class FID(BaseMetric):
 
     default_prefix = ''
 
-    def __init__(self, device: Optional[str] = None, collect_device: str = COLLECT_DEVICE,
-                 prefix: Optional[str] = None) -> None:
+    def __init__(self, device: Optional[str] = None, chunk_size: int = 64,
+                 collect_device: str = COLLECT_DEVICE, prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
+        if chunk_size < 1:
+            raise ValueError(f'FID: chunk_size must be at least 1, got {chunk_size}.')
         self.inception = build_fid_inception()
         self.device = device
+        self.chunk_size = int(chunk_size)
 
     def _features(self, images: List[torch.Tensor], device) -> np.ndarray:
         quantised = []
@@ -90,11 +95,13 @@ class FID(BaseMetric):
             if image.shape[0] != 3:
                 raise ValueError(f'FID needs RGB or grey images; got {image.shape[0]} channels.')
             quantised.append(image)
-        # One forward pass per run of equally sized images (a batch may mix sizes).
+        # One forward pass per run of equally sized images (a batch may mix sizes), at most
+        # chunk_size images each.
         features, start = [], 0
         while start < len(quantised):
             end = start + 1
-            while end < len(quantised) and quantised[end].shape == quantised[start].shape:
+            while (end < len(quantised) and end - start < self.chunk_size
+                   and quantised[end].shape == quantised[start].shape):
                 end += 1
             with torch.no_grad():
                 batch = torch.stack(quantised[start:end]).to(device)
