@@ -25,7 +25,10 @@ env_cfg = dict(
 model_wrapper_cfg = dict(type='rf.RfDistributedDataParallel', broadcast_buffers=False,
                          find_unused_parameters=False)
 
-randomness = dict(seed=0, deterministic=False)
+# diff_rank_seed: rank r is seeded with seed + r, so with N processes the diffusion steps t, the
+# noise and the dropout of a batch are N independent draws, not one draw repeated N times (the
+# samplers still share one shuffling seed). RNGStateHook gives each rank its own state on resume.
+randomness = dict(seed=0, diff_rank_seed=True, deterministic=False)
 log_processor = dict(type='LogProcessor', window_size=50, by_epoch=False)
 log_level = 'INFO'
 # TensorBoard logs when the tensorboard package is installed (WORK_DIR/<run>/vis_data).

@@ -2,7 +2,12 @@
 
 MMEngine restores the seed on resume but not the generators' positions, so a resumed run would
 draw different diffusion steps and noise than the uninterrupted one. This hook stores Python's,
-numpy's and torch's (CPU and CUDA) states of every rank and puts them back on resume.
+numpy's and torch's (CPU and CUDA) states of every rank and puts them back on resume, each rank
+its own (``randomness=dict(diff_rank_seed=True)`` gives every rank its own streams).
+
+On a GPU MMEngine loads the resumed checkpoint with ``map_location='cuda'``, so the saved torch
+states come back as CUDA tensors; torch's setters take CPU byte tensors only, so every state is
+moved back to the CPU before it is set.
 """
 import random
 
@@ -24,14 +29,44 @@ def capture_rng_state() -> dict:
     return state
 
 
+def _to_cpu(value):
+    """``value`` with any tensor moved to the CPU (a checkpoint mapped to a GPU holds CUDA ones)."""
+    return value.detach().cpu() if isinstance(value, torch.Tensor) else value
+
+
+def _byte_state(value, name: str) -> torch.Tensor:
+    """A saved torch/CUDA generator state as the CPU uint8 tensor ``set_rng_state`` accepts."""
+    state = torch.as_tensor(_to_cpu(value))
+    if state.dtype != torch.uint8:
+        fits = (not state.is_floating_point() and not state.is_complex()
+                and (state.numel() == 0 or (state.min() >= 0 and state.max() <= 255)))
+        if not fits:
+            raise ValueError(f"The checkpoint's {name!r} random state is not a byte tensor "
+                             f'(dtype {state.dtype}); was the checkpoint changed after saving?')
+        state = state.to(torch.uint8)
+    return state.contiguous()
+
+
+def _python_state(value) -> tuple:
+    """Python's ``random`` state as ``setstate`` wants it (the checkpoint may hold lists)."""
+    version, internal, gauss = value
+    return int(version), tuple(int(x) for x in internal), gauss
+
+
+def _numpy_state(value) -> tuple:
+    """numpy's legacy state tuple, its key as a uint32 array even if it came back as a tensor."""
+    kind, key, pos, has_gauss, cached = (_to_cpu(x) for x in value)
+    key = key.numpy() if isinstance(key, torch.Tensor) else key
+    return str(kind), np.asarray(key, dtype=np.uint32), int(pos), int(has_gauss), float(cached)
+
+
 def restore_rng_state(state: dict) -> None:
-    version, internal, gauss = state['python']
-    random.setstate((version, tuple(internal), gauss))
-    numpy_state = state['numpy']
-    np.random.set_state(tuple(numpy_state))
-    torch.set_rng_state(state['torch'])
+    """Set the generators to ``state`` (one rank's entry), wherever the checkpoint was mapped."""
+    random.setstate(_python_state(state['python']))
+    np.random.set_state(_numpy_state(state['numpy']))
+    torch.set_rng_state(_byte_state(state['torch'], 'torch'))
     if 'cuda' in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state(state['cuda'])
+        torch.cuda.set_rng_state(_byte_state(state['cuda'], 'cuda'))
 
 
 @HOOKS.register_module()
