@@ -50,11 +50,29 @@ def load_config(path: str, args: argparse.Namespace, required: Sequence[str] = (
     return cfg
 
 
+def seed_samplers(cfg: Config) -> None:
+    """Give each loader's sampler the config's seed unless it names its own.
+
+    With ``randomness.diff_rank_seed`` (each rank its own noise) MMEngine stops passing the seed
+    to the samplers, which would then draw their shuffling seed at random (shared by the ranks,
+    but unlike before). The explicit seed keeps the data order that single-process runs had,
+    and is the same on every rank, as the sampler's sharding needs.
+    """
+    seed = (cfg.get('randomness') or {}).get('seed')
+    if seed is None:
+        return
+    for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        sampler = (cfg.get(name) or {}).get('sampler')
+        if isinstance(sampler, dict) and 'seed' not in sampler:
+            sampler['seed'] = seed
+
+
 def build_runner(cfg: Config):
     """``Runner.from_cfg`` after rf's setup: safe checkpoint loading, no silent CPU run where GPUs
     are expected, gloo on CPU-only machines."""
     install_safe_checkpoint_loader()
     check_gpu_expected()
+    seed_samplers(cfg)
     init_cpu_distributed(cfg.get('launcher', 'none'))
     if 'runner_type' in cfg:
         from mmengine.registry import RUNNERS
