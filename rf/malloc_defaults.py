@@ -5,8 +5,12 @@ or sampling step page-faults its activations back in: half the CPU time went to 
 2-core machine (docs/benchmarks.md). glibc reads ``MALLOC_*`` only when the process starts, and
 setting the same values later through ``mallopt`` measured no gain, so the tools re-execute
 themselves once with the variables set. Values the user exported win; ``RF_MALLOC_DEFAULTS=0``
-leaves malloc alone. Nothing here imports torch, so the re-exec costs a few milliseconds.
+leaves malloc alone. GPU machines (NVIDIA device files, not hidden by ``CUDA_VISIBLE_DEVICES``
+or ``RF_DEVICE=cpu``) keep glibc's defaults: the settings were measured for CPU work, and a GPU
+process's large host buffers should go back to the kernel. Nothing here imports torch, so the
+re-exec costs a few milliseconds.
 """
+import glob
 import os
 import platform
 import sys
@@ -18,10 +22,21 @@ MALLOC_DEFAULTS = {
 }
 
 
-def missing_malloc_settings(environ=None) -> dict:
-    """The defaults not yet in ``environ``; empty off glibc or when RF_MALLOC_DEFAULTS=0."""
+def gpu_machine(environ=None, device_files: str = '/dev/nvidia[0-9]*') -> bool:
+    """Whether this process will use GPUs: NVIDIA devices present and not hidden or declined."""
     environ = os.environ if environ is None else environ
-    if environ.get('RF_MALLOC_DEFAULTS', '1') == '0':
+    if environ.get('RF_DEVICE', '').lower() == 'cpu':
+        return False
+    if environ.get('CUDA_VISIBLE_DEVICES', None) in ('', '-1'):
+        return False
+    return bool(glob.glob(device_files))
+
+
+def missing_malloc_settings(environ=None, device_files: str = '/dev/nvidia[0-9]*') -> dict:
+    """The defaults not yet in ``environ``; empty off glibc, on GPU machines or when
+    RF_MALLOC_DEFAULTS=0."""
+    environ = os.environ if environ is None else environ
+    if environ.get('RF_MALLOC_DEFAULTS', '1') == '0' or gpu_machine(environ, device_files):
         return {}
     if not sys.platform.startswith('linux') or platform.libc_ver()[0] != 'glibc':
         return {}

@@ -58,3 +58,17 @@ def test_opt_out_leaves_malloc_alone(tmp_path):
 @on_glibc
 def test_nothing_missing_when_all_are_set():
     assert missing_malloc_settings(dict(MALLOC_DEFAULTS)) == {}
+
+
+def test_gpu_machines_keep_glibcs_defaults(tmp_path):
+    """The settings were measured for CPU work: with NVIDIA devices (not hidden), none is added."""
+    from rf.malloc_defaults import missing_malloc_settings
+    (tmp_path / 'nvidia0').write_text('')
+    devices, none = str(tmp_path / 'nvidia[0-9]*'), str(tmp_path / 'absent[0-9]*')
+    on_cpu = missing_malloc_settings({}, none)
+    if not on_cpu:
+        pytest.skip('not glibc: no malloc settings at all')
+    assert missing_malloc_settings({}, devices) == {}
+    for cpu_anyway in ({'RF_DEVICE': 'cpu'}, {'CUDA_VISIBLE_DEVICES': ''},
+                       {'CUDA_VISIBLE_DEVICES': '-1'}):
+        assert missing_malloc_settings(cpu_anyway, devices) == on_cpu
