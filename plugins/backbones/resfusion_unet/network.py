@@ -166,10 +166,11 @@ class ResfusionUNet(nn.Module):
         x = self.init_conv(x)
         # Nothing below writes into x in place, so the fast path keeps it without a copy.
         r = x if self.fast_path else x.clone()
-        if t.numel() > 1 and bool((t == t[0]).all()):
+        if not self.training and t.numel() > 1 and bool((t == t[0]).all()):
             # A batch that shares its step (sampling always does) gets one embedding row,
             # broadcast by the blocks: less work, and outputs that do not depend on the batch
-            # size (a 1-row matmul runs another kernel than a B-row one).
+            # size (a 1-row matmul runs another kernel than a B-row one). Not while training,
+            # where the steps differ and the comparison would cost a GPU sync every iteration.
             t = t[:1]
         emb = self.time_mlp(t)
         skips = []
