@@ -7,7 +7,7 @@ import numpy as np
 from rf.datasets.errors import ImageReadError, MaskNotBinaryError
 
 __all__ = ['IMAGE_EXTENSIONS', 'ImageReadError', 'LossyConversionWarning', 'MaskNotBinaryError',
-           'is_image_file', 'read_mask', 'read_rgb', 'to_rgb8', 'write_rgb']
+           'is_image_file', 'read_grey', 'read_mask', 'read_rgb', 'to_rgb8', 'write_rgb']
 
 IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp', '.ppm', '.pgm')
 
@@ -88,6 +88,18 @@ def to_rgb8(image: np.ndarray, source: str = 'image') -> np.ndarray:
 def read_rgb(path: str) -> np.ndarray:
     """Read ``path`` as an (H, W, 3) uint8 RGB array."""
     return to_rgb8(_decode(path), source=path)
+
+
+def read_grey(path: str) -> np.ndarray:
+    """Read ``path`` as (H, W) uint8 grey with its values kept (scoring masks: the protocols
+    decide what counts as shadow); colour files are converted, 16-bit ones shifted to 8 bits."""
+    import mmcv
+    image = _decode(path)
+    if image.ndim == 3:
+        image = image[..., 0] if image.shape[2] < 3 else mmcv.bgr2gray(image[..., :3])
+    if image.dtype == np.uint16:
+        image = (image.astype(np.uint32) >> 8).astype(np.uint8)
+    return image.astype(np.uint8)
 
 
 def read_mask(path: str, tolerance: float = 0.125, max_ambiguous: float = 0.01) -> np.ndarray:

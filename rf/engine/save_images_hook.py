@@ -10,14 +10,14 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import EpochBasedTrainLoop
 
 from rf.datasets.image_io import write_rgb
+from rf.metrics.protocols.base import QUANTIZE_MODES, quantize as quantize_image
 from rf.registry import HOOKS
 
 
 def to_hwc_uint8(image: torch.Tensor, quantize: str = 'round') -> np.ndarray:
     """(C, H, W) uint8, or float in [0, 1] -> (H, W, 3) uint8 (``quantize``: 'round' or
     'floor', see :func:`rf.metrics.protocols.quantize`)."""
-    from rf.metrics.protocols.base import quantize as to_uint8
-    array = to_uint8(image, quantize)
+    array = quantize_image(image, quantize)
     return np.repeat(array, 3, axis=2) if array.shape[2] == 1 else array
 
 
@@ -59,7 +59,6 @@ class SaveRestoredImagesHook(Hook):
     def __init__(self, out_dir: Optional[str] = None, grid: bool = True, trajectory: int = 0,
                  phase: str = 'test', max_images: Optional[int] = None,
                  scale: float = 1.0, quantize: str = 'round') -> None:
-        from rf.metrics.protocols.base import QUANTIZE_MODES
         if quantize not in QUANTIZE_MODES:
             raise ValueError(f'SaveRestoredImagesHook: quantize must be one of {QUANTIZE_MODES}, '
                              f'got {quantize!r}.')

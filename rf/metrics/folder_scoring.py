@@ -12,9 +12,8 @@ import os
 import re
 from typing import Callable, Dict, Iterable, List, Optional, Tuple
 
-import numpy as np
 
-from rf.datasets.image_io import is_image_file, read_rgb
+from rf.datasets.image_io import is_image_file, read_grey, read_rgb
 from rf.metrics.protocol_scoring import ProtocolScorer
 
 PAIRINGS = ('name', 'natsort')
@@ -98,18 +97,6 @@ def pair_files(pred_dir: str, gt_dir: str, mask_dir: Optional[str] = None,
         mask_of = _match_by_name(preds, masks, 'prediction', 'mask') if masks is not None else {}
     return [(name, os.path.join(pred_dir, name), os.path.join(gt_dir, gt_of[name]),
              os.path.join(mask_dir, mask_of[name]) if mask_dir else None) for name in preds]
-
-
-def read_grey(path: str) -> np.ndarray:
-    """An (H, W) uint8 mask with its values (colour masks: the first channel)."""
-    import mmcv
-    from rf.datasets.image_io import _decode
-    image = _decode(path)
-    if image.ndim == 3:
-        image = image[..., 0] if image.shape[2] < 3 else mmcv.bgr2gray(image[..., :3])
-    if image.dtype == np.uint16:
-        image = (image.astype(np.uint32) >> 8).astype(np.uint8)
-    return image.astype(np.uint8)
 
 
 def score_folders(pred_dir: str, gt_dir: str, protocol, mask_dir: Optional[str] = None,

@@ -22,7 +22,7 @@ class UnknownProtocolError(ValueError):
 
 
 class EvalProtocol:
-    """Base class: subclasses set the class attributes and implement :meth:`score`."""
+    """Base class: subclasses set the class attributes and implement :meth:`compute`."""
 
     name = ''
     follows = ''  # the authors' script reproduced
@@ -33,6 +33,17 @@ class EvalProtocol:
 
     def score(self, pred: np.ndarray, gt: np.ndarray,
               mask: Optional[np.ndarray] = None) -> Dict[str, float]:
+        """Check the pair (and mask), then :meth:`compute` its scores."""
+        mask = self.prepare_mask(mask)
+        self.check_pair(pred, gt, mask)
+        return self.compute(pred, gt, mask)
+
+    def prepare_mask(self, mask: Optional[np.ndarray]) -> Optional[np.ndarray]:
+        """The mask as :meth:`compute` takes it (unchanged by default)."""
+        return mask
+
+    def compute(self, pred: np.ndarray, gt: np.ndarray,
+                mask: Optional[np.ndarray]) -> Dict[str, float]:
         raise NotImplementedError
 
     def lpips_input(self, pred: np.ndarray, gt: np.ndarray) -> np.ndarray:

@@ -24,8 +24,7 @@ class RaindropProtocol(EvalProtocol):
     follows = 'eval/deraining_eval/evaluate_PSNR_SSIM_deraining_origin.m'
     same_size = False  # the ground truth is resized to the prediction
 
-    def score(self, pred, gt, mask: Optional[np.ndarray] = None):
-        self.check_pair(pred, gt, mask)
+    def compute(self, pred, gt, mask: Optional[np.ndarray] = None):
         gt = imresize(gt, pred.shape[:2])
         pred_y, gt_y = rgb2ycbcr_y(pred), rgb2ycbcr_y(gt)
         return {'PSNR': psnr_255(pred_y, gt_y), 'SSIM': ssim_index(pred_y, gt_y)}
@@ -37,6 +36,5 @@ class Raindrop256Protocol(EvalProtocol):
     follows = 'eval/deraining_eval/evaluate_PSNR_SSIM_deraining_256.m'
     same_size = False
 
-    def score(self, pred, gt, mask: Optional[np.ndarray] = None):
-        self.check_pair(pred, gt, mask)
+    def compute(self, pred, gt, mask: Optional[np.ndarray] = None):
         return y_scores_256(pred, gt)

@@ -56,8 +56,7 @@ class LolProtocol(EvalProtocol):
     follows = 'eval/lowlight_eval/Measure.py'
     has_lpips = True
 
-    def score(self, pred, gt, mask: Optional[np.ndarray] = None):
-        self.check_pair(pred, gt, mask)
+    def compute(self, pred, gt, mask: Optional[np.ndarray] = None):
         return skimage_scores(pred, gt)
 
 
@@ -76,8 +75,7 @@ class Lol256Protocol(EvalProtocol):
     lpips_resize = 256
     same_size = False  # each image is resized to 256x256 on its own
 
-    def score(self, pred, gt, mask: Optional[np.ndarray] = None):
-        self.check_pair(pred, gt, mask)
+    def compute(self, pred, gt, mask: Optional[np.ndarray] = None):
         return y_scores_256(pred, gt)
 
 
@@ -87,8 +85,7 @@ class LolGtMeanProtocol(EvalProtocol):
     follows = 'Measure.py after matching the mean grey level to the ground truth (GT-mean)'
     has_lpips = True
 
-    def score(self, pred, gt, mask: Optional[np.ndarray] = None):
-        self.check_pair(pred, gt, mask)
+    def compute(self, pred, gt, mask: Optional[np.ndarray] = None):
         return skimage_scores(match_mean_grey(pred, gt), gt)
 
     def lpips_input(self, pred: np.ndarray, gt: np.ndarray) -> np.ndarray:

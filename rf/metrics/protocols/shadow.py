@@ -68,9 +68,10 @@ class IstdProtocolBase(EvalProtocol):
     def _sized(self, image: np.ndarray) -> np.ndarray:
         return image if self.resize is None else imresize(image, (self.resize, self.resize))
 
-    def score(self, pred, gt, mask: Optional[np.ndarray] = None):
-        mask = None if mask is None else as_mask(mask)
-        self.check_pair(pred, gt, mask)
+    def prepare_mask(self, mask: Optional[np.ndarray]) -> Optional[np.ndarray]:
+        return None if mask is None else as_mask(mask)
+
+    def compute(self, pred, gt, mask: Optional[np.ndarray] = None):
         regions = region_masks(self._sized(mask))
         # PSNR and SSIM: double first, then resized (zhu_cvpr2022's order, as the scripts say).
         s, f = self._sized(pred / 255.0), self._sized(gt / 255.0)
