@@ -4,9 +4,12 @@ import json
 import os
 import subprocess
 
+import pytest
+
 from conftest import REPO_ROOT
 
 
+@pytest.mark.slow
 def test_gpu_check_smoke_runs_every_step_and_prints_its_summary(tmp_path):
     env = dict(os.environ, OUT=str(tmp_path / 'out'), OMP_NUM_THREADS='1')
     result = subprocess.run(['bash', 'tools/gpu_check.sh', '--device', 'cpu', '--smoke'],

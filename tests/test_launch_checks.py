@@ -52,6 +52,7 @@ def launch(home, env, *args):
                           capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_torchrun_script_refuses_before_starting_processes(tmp_path):
     result = launch(tmp_path, {'CUDA_VISIBLE_DEVICES': '0'}, '2', 'tools/train.py', 'configs/demo.py')
     assert result.returncode == 2

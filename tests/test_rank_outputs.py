@@ -9,6 +9,7 @@ import textwrap
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 import torch
 
 from conftest import REPO_ROOT
@@ -40,6 +41,7 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_the_sample_grid_is_gathered_and_written_by_rank_zero_only(tmp_path):
     import cv2
     from rf_plugins.tasks.generation_grid import sample_grid

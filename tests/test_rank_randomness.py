@@ -22,6 +22,9 @@ default_hooks = dict(checkpoint=dict(interval=1, max_keep_ckpts=2), logger=dict(
 """
 
 
+pytestmark = pytest.mark.slow  # spawns training processes
+
+
 def dist_train(config, work_dir, *args):
     """tools/dist_train.sh with 2 CPU processes; returns {rank: {iteration: (t, noise)}}."""
     tests_dir = str(REPO_ROOT / 'tests')

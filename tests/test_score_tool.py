@@ -26,6 +26,7 @@ def score(*args):
     return run('tools/score.py', *map(str, args), check=False)
 
 
+@pytest.mark.slow
 def test_table_mean_and_json_last_line(tmp_path):
     pred, gt = write_pairs(tmp_path, ['a.png', 'b.png', 'c.png'])
     result = score(pred, gt, '--protocol', 'lol_256', '--lpips', 'off', '--json')
@@ -41,6 +42,7 @@ def test_table_mean_and_json_last_line(tmp_path):
     assert f"{summary['PSNR']:.4f}" in lines[5]
 
 
+@pytest.mark.slow
 def test_unpaired_files_are_listed_and_natsort_pairs_by_position(tmp_path):
     pred, gt = write_pairs(tmp_path, ['1.png', '2.png', '10.png'],
                            gt_names=['1.png', '2.png', '11.png'])
@@ -63,6 +65,7 @@ def test_pairs_by_stem_when_extensions_differ(tmp_path):
     assert [p[2].rsplit('/', 1)[1] for p in pair_files(str(pred), str(gt))] == ['1.bmp', '2.bmp']
 
 
+@pytest.mark.slow
 def test_istd_needs_masks_and_uses_them(tmp_path):
     pred, gt = write_pairs(tmp_path, ['5.png', '6.png'], size=(48, 64))
     result = score(pred, gt, '--protocol', 'istd')
@@ -77,6 +80,7 @@ def test_istd_needs_masks_and_uses_them(tmp_path):
     assert {'PSNR', 'PSNR_shadow', 'SSIM_nonshadow', 'MAE_shadow', 'MAE_PP_all'} <= set(summary)
 
 
+@pytest.mark.slow
 def test_missing_lpips_weights_skip_lpips_with_one_warning(tmp_path, monkeypatch):
     # An empty cache, and every download refused at once (network or not).
     for name, value in offline_env(tmp_path / 'empty_cache').items():
@@ -93,6 +97,7 @@ def test_missing_lpips_weights_skip_lpips_with_one_warning(tmp_path, monkeypatch
     assert result.returncode == 1 and 'alexnet-owt-7be5be79.pth' in result.stderr
 
 
+@pytest.mark.slow
 def test_score_gives_the_numbers_tools_test_printed(tmp_path):
     root = write_lol_layout(tmp_path / 'LOL', pairs=3)
     overrides = ['model.backbone.dim=8']
