@@ -2,13 +2,19 @@
 
 ``on_nonfinite='stop'`` (default) raises :class:`NonFiniteLossError` before the weights change,
 so the run stops with its last good checkpoint intact; ``'skip'`` drops that step (counted and
-logged) and stops only after ``max_consecutive_skips`` bad steps in a row. Under distributed
-training the ranks agree on the decision, so no rank waits for a backward that never comes.
+logged) and stops only after ``max_consecutive_skips`` bad steps in a row.
+
+The check adds no collective and no extra pass over the gradients: backward always runs, so a
+non-finite loss on any rank makes the gradients that DDP averages non-finite on every rank, and
+the decision is taken on those (identical) gradients, from the total norm that gradient clipping
+computes anyway (one norm pass when no clipping is configured). Under mixed precision the loss
+scaler already skips steps with non-finite gradients on every rank; the guard then only adds the
+policy for non-finite losses.
 """
-from typing import Optional
+import math
+from typing import List, Optional
 
 import torch
-import torch.distributed as dist
 from mmengine.logging import MessageHub, MMLogger
 from mmengine.optim import AmpOptimWrapper, OptimWrapper
 
@@ -22,28 +28,24 @@ class NonFiniteLossError(FloatingPointError):
     rf_user_error = True
 
 
-def _any_rank(flag: bool, device: torch.device) -> bool:
-    """True when ``flag`` is set on any process."""
-    if not (dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1):
-        return flag
-    value = torch.tensor([float(flag)], device=device)
-    dist.all_reduce(value, op=dist.ReduceOp.MAX)
-    return bool(value.item())
-
-
-def _grads_finite(params) -> bool:
-    grads = [p.grad for p in params if p.grad is not None]
-    if not grads:
-        return True
+def total_grad_norm(grads: List[torch.Tensor]) -> torch.Tensor:
+    """The 2-norm of all gradients together, as clipping computes it (non-finite if any is)."""
     norms = torch._foreach_norm(grads) if hasattr(torch, '_foreach_norm') else [
         g.norm() for g in grads]
-    return bool(torch.isfinite(torch.stack([n.float() for n in norms])).all())
+    return torch.linalg.vector_norm(torch.stack([n.float() for n in norms]))
+
+
+def first_nonfinite(losses: List[torch.Tensor]) -> Optional[torch.Tensor]:
+    """The first of this accumulation window's losses that is not finite, or None (one host
+    read for the whole window)."""
+    if not losses or bool(torch.isfinite(torch.stack([loss.float().sum()
+                                                      for loss in losses])).all()):
+        return None
+    return next(loss for loss in losses if not bool(torch.isfinite(loss).all()))
 
 
 class _NonFiniteGuard:
     """The guard shared by the plain and the mixed-precision wrapper."""
-
-    check_gradients = True
 
     def _setup_guard(self, on_nonfinite: str, max_consecutive_skips: int) -> None:
         if on_nonfinite not in POLICIES:
@@ -53,9 +55,11 @@ class _NonFiniteGuard:
         self.max_consecutive_skips = int(max_consecutive_skips)
         self.skipped_steps = 0
         self._consecutive_skips = 0
+        self._window_losses: List[torch.Tensor] = []
 
-    def _params(self):
-        return [p for group in self.optimizer.param_groups for p in group['params']]
+    def _grads(self) -> List[torch.Tensor]:
+        return [p.grad for group in self.optimizer.param_groups for p in group['params']
+                if p.grad is not None]
 
     def _handle(self, what: str, value: Optional[torch.Tensor]) -> None:
         hub = MessageHub.get_current_instance()
@@ -78,27 +82,24 @@ class _NonFiniteGuard:
                 f'iteration {iteration}): training stopped. Resume from the last checkpoint '
                 'with a lower learning rate.')
 
-    def _skip_window(self) -> None:
-        self._inner_count += 1  # what backward() would have counted
-        if self.should_update():
-            self.zero_grad()
+    def _handle_window(self, bad_loss: Optional[torch.Tensor], zero_kwargs: dict) -> None:
+        """Report this accumulation window as bad and drop its gradients."""
+        self.zero_grad(**zero_kwargs)
+        if bad_loss is not None:
+            self._handle('loss', bad_loss)
+        else:
+            self._handle('gradient', None)
 
     def update_params(self, loss: torch.Tensor, step_kwargs=None, zero_kwargs=None) -> None:
         step_kwargs, zero_kwargs = step_kwargs or {}, zero_kwargs or {}
-        if _any_rank(not bool(torch.isfinite(loss.detach()).all()), loss.device):
-            self._handle('loss', loss.detach())
-            self._skip_window()
-            return
+        self._window_losses.append(loss.detach())
         self.backward(self.scale_loss(loss))
         if not self.should_update():
             return
-        if self.check_gradients and _any_rank(not _grads_finite(self._params()), loss.device):
-            self._handle('gradient', None)
+        losses, self._window_losses = self._window_losses, []
+        if self._guarded_step(losses, step_kwargs, zero_kwargs):
             self.zero_grad(**zero_kwargs)
-            return
-        self.step(**step_kwargs)
-        self.zero_grad(**zero_kwargs)
-        self._consecutive_skips = 0
+            self._consecutive_skips = 0
 
     def state_dict(self) -> dict:
         state = super().state_dict()
@@ -126,15 +127,50 @@ class GuardedOptimWrapper(_NonFiniteGuard, OptimWrapper):
         super().__init__(**kwargs)
         self._setup_guard(on_nonfinite, max_consecutive_skips)
 
+    def _clips_by_norm(self) -> bool:
+        return bool(self.clip_grad_kwargs) and self.clip_func is torch.nn.utils.clip_grad_norm_
+
+    def _guarded_step(self, losses, step_kwargs: dict, zero_kwargs: dict) -> bool:
+        """Step unless the gradients are non-finite; decided on the total gradient norm (the one
+        clipping computes, with one host read), identical on every rank after DDP's average."""
+        grads = self._grads()
+        if not grads:
+            self.optimizer.step(**step_kwargs)
+            return True
+        if self._clips_by_norm():  # clips in place; a non-finite norm is caught below
+            params = [p for group in self.optimizer.param_groups for p in group['params']
+                      if p.requires_grad and p.grad is not None]
+            norm = float(self.clip_func(params, **self.clip_grad_kwargs))
+            self.message_hub.update_scalar(f'train/{self.grad_name}', norm)
+        else:
+            norm = float(total_grad_norm(grads))
+        if not math.isfinite(norm):
+            self._handle_window(first_nonfinite(losses), zero_kwargs)
+            return False
+        if self.clip_grad_kwargs and not self._clips_by_norm():
+            self._clip_grad()  # clipping by value
+        self.optimizer.step(**step_kwargs)
+        return True
+
 
 @OPTIM_WRAPPERS.register_module()
 class GuardedAmpOptimWrapper(_NonFiniteGuard, AmpOptimWrapper):
-    """:class:`mmengine.optim.AmpOptimWrapper` with the loss guard; the gradient check is left
-    to the loss scaler, which already skips steps with overflowing gradients."""
+    """:class:`mmengine.optim.AmpOptimWrapper` with the loss guard.
 
-    check_gradients = False
+    Non-finite gradients are the loss scaler's business: it skips such steps on every rank (the
+    gradients are equal after DDP's average) and lowers the scale. A non-finite loss makes the
+    gradients non-finite too, so the scaler has skipped that step when the policy acts on it.
+    """
 
     def __init__(self, on_nonfinite: str = 'stop', max_consecutive_skips: int = 20,
                  **kwargs) -> None:
         super().__init__(**kwargs)
         self._setup_guard(on_nonfinite, max_consecutive_skips)
+
+    def _guarded_step(self, losses, step_kwargs: dict, zero_kwargs: dict) -> bool:
+        self.step(**step_kwargs)  # the scaler keeps every rank's scale equal, bad step or not
+        bad_loss = first_nonfinite(losses)
+        if bad_loss is not None:
+            self._handle_window(bad_loss, zero_kwargs)
+            return False
+        return True
