@@ -14,7 +14,7 @@ import random
 import numpy as np
 import torch
 from mmengine.dist import all_gather_object, get_rank, get_world_size, is_distributed
-from mmengine.hooks import Hook
+from mmengine.hooks import CheckpointHook, Hook
 
 from rf.registry import HOOKS
 
@@ -69,33 +69,74 @@ def restore_rng_state(state: dict) -> None:
         torch.cuda.set_rng_state(_byte_state(state['cuda'], 'cuda'))
 
 
+def _checkpoint_hooks(runner) -> list:
+    return [hook for hook in runner.hooks if isinstance(hook, CheckpointHook)]
+
+
 @HOOKS.register_module()
 class RNGStateHook(Hook):
     """Checkpoint ``checkpoint['rng_state'] = [state of rank 0, rank 1, ...]`` and restore it.
 
     Only rank 0 saves checkpoints (``before_save_checkpoint`` runs there alone), so with several
-    processes every rank's state is gathered after each training iteration, before the
-    checkpoint hook (priority VERY_LOW) runs; the cost is one small all-gather per iteration.
+    processes the ranks' states are gathered where every rank is present and a checkpoint hook
+    (priority VERY_LOW, after this one) is about to save: after an iteration or an epoch its
+    interval (or ``save_last``) makes due, and after a validation that may save the best
+    checkpoint. Each iteration only keeps this rank's state locally, which needs no
+    communication; the states saved are those after the last training iteration, as in a
+    single process.
     """
 
     priority = 'LOW'
 
     def __init__(self) -> None:
+        self._local = None
+        self._local_count = 0
         self._gathered = None
+        self._gathered_count = -1
 
     @staticmethod
     def _several_processes() -> bool:
         return is_distributed() and get_world_size() > 1
 
+    def _gather(self) -> None:
+        if self._local is not None:
+            self._gathered = all_gather_object(self._local)
+            self._gathered_count = self._local_count
+
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
-        if self._several_processes():
-            self._gathered = all_gather_object(capture_rng_state())
+        if not self._several_processes():
+            return
+        self._local = capture_rng_state()
+        self._local_count += 1
+        if any(not hook.by_epoch and (
+                hook.every_n_train_iters(runner, hook.interval, hook.save_begin)
+                or (hook.save_last and hook.is_last_train_iter(runner)))
+               for hook in _checkpoint_hooks(runner)):
+            self._gather()
+
+    def after_train_epoch(self, runner) -> None:
+        if self._several_processes() and any(hook.by_epoch and (
+                hook.every_n_epochs(runner, hook.interval, hook.save_begin)
+                or (hook.save_last and hook.is_last_train_epoch(runner)))
+                for hook in _checkpoint_hooks(runner)):
+            self._gather()
+
+    def after_val_epoch(self, runner, metrics=None) -> None:
+        if (self._several_processes() and metrics
+                and any(hook.save_best for hook in _checkpoint_hooks(runner))
+                and self._gathered_count != self._local_count):
+            self._gather()
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         if not self._several_processes():
             checkpoint[KEY] = [capture_rng_state()]
-        elif self._gathered is not None:
+        elif self._gathered is not None and self._gathered_count == self._local_count:
             checkpoint[KEY] = self._gathered
+        else:
+            runner.logger.warning(
+                'This checkpoint is saved where the ranks\' random states were not gathered '
+                '(not by a CheckpointHook interval or save_best): it holds none, so resuming '
+                'from it reseeds the generators.')
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         states = checkpoint.get(KEY)
