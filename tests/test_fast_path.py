@@ -141,8 +141,12 @@ def test_channels_last_and_autocast_while_sampling():
     inputs = {'degraded': torch.rand(1, 3, 16, 24) * 2 - 1}
     reference = tiny_resfusion().restore(inputs)
     channels_last = tiny_resfusion(sampler=dict(seed=0, channels_last=True))
+    weight = channels_last.backbone.init_conv.weight
+    # converted when built (before DDP wraps the model), never again while sampling
+    assert weight.is_contiguous(memory_format=torch.channels_last)
+    storage = weight.data_ptr()
     torch.testing.assert_close(channels_last.restore(inputs), reference, rtol=0, atol=1e-5)
-    assert channels_last.backbone.init_conv.weight.is_contiguous(memory_format=torch.channels_last)
+    assert channels_last.backbone.init_conv.weight.data_ptr() == storage
     bf16 = tiny_resfusion(sampler=dict(seed=0, autocast='bf16')).restore(inputs)
     assert bf16.dtype == torch.float32
     # bf16 rounding, not another result (an unrelated restoration differs by ~0.5 on average)

@@ -103,6 +103,7 @@ class Resfusion(BaseModel):
         self.batch_invariant = bool(sampler.pop('batch_invariant', True))
         self.precision = SamplingPrecision(sampler.pop('autocast', None),
                                            sampler.pop('channels_last', False))
+        self.precision.prepare(self.backbone)
         self.trajectories_wanted = 0
         self.tiling = None
         self.set_tiling(sampler.pop('tile', None), sampler.pop('tile_overlap', 32))

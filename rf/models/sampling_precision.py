@@ -13,6 +13,12 @@ AUTOCAST_DTYPES = {'fp16': torch.float16, 'bf16': torch.bfloat16}
 NetworkFn = Callable[[torch.Tensor, torch.Tensor, Dict[str, torch.Tensor]], torch.Tensor]
 
 
+def is_channels_last(module: torch.nn.Module) -> bool:
+    """Whether every 4-D weight of ``module`` is stored channels-last."""
+    return all(p.is_contiguous(memory_format=torch.channels_last)
+               for p in module.parameters() if p.dim() == 4)
+
+
 class SamplingPrecision:
     """``autocast``: None, ``'fp16'`` or ``'bf16'``; ``channels_last``: run the backbone and its
     inputs in the channels-last memory format."""
@@ -28,12 +34,19 @@ class SamplingPrecision:
     def active(self) -> bool:
         return self.autocast is not None or self.channels_last
 
+    def prepare(self, backbone: torch.nn.Module) -> None:
+        """Put the backbone's weights in the chosen layout, once, when the model is built: then
+        the DDP wrapper and the optimizer see them so from the start, and no validation changes
+        the layout of a live, distributed model (each conversion would also copy every
+        weight)."""
+        if self.channels_last and not is_channels_last(backbone):
+            backbone.to(memory_format=torch.channels_last)
+
     def wrap(self, network: NetworkFn, backbone: torch.nn.Module) -> NetworkFn:
         """``network`` run under the chosen precision and layout, returning float32."""
         if not self.active:
             return network
-        if self.channels_last:
-            backbone.to(memory_format=torch.channels_last)
+        self.prepare(backbone)  # a no-op unless the setting changed after the model was built
 
         def run(x_t: torch.Tensor, t: torch.Tensor, inputs: Dict[str, torch.Tensor]):
             if self.channels_last:
