@@ -11,6 +11,10 @@ default_hooks = dict(
     checkpoint=dict(type='CrashSafeCheckpointHook', interval=1000, by_epoch=False,
                     max_keep_ckpts=3, save_last=True),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    # GPU only: cuDNN autotuning for the fixed-size training patches but not for the whole
+    # images of validation and testing; TF32 for convolutions and matrix products alike.
+    cuda_settings=dict(type='CudaSettingsHook', train_benchmark=True, eval_benchmark=False,
+                       tf32=True),
 )
 # PlotCurvesHook writes WORK_DIR/curves.png (loss, learning rate, validation PSNR) at the end.
 custom_hooks = [dict(type='RNGStateHook'), dict(type='PlotCurvesHook')]

@@ -7,6 +7,7 @@ that builds an rf model has it.
 """
 from rf.engine.atomic_files import AtomicLocalBackend
 from rf.engine.checkpoint_hook import CrashSafeCheckpointHook
+from rf.engine.cuda_settings import CudaSettingsHook
 from rf.engine.curves import PlotCurvesHook
 from rf.engine.distributed import RfDistributedDataParallel, init_cpu_distributed
 from rf.engine.nonfinite_guard import (GuardedAmpOptimWrapper, GuardedOptimWrapper,
@@ -18,7 +19,7 @@ from rf.engine.tensorboard_backend import OptionalTensorboardVisBackend
 
 install_safe_checkpoint_loader()
 
-__all__ = ['AtomicLocalBackend', 'CrashSafeCheckpointHook', 'GuardedAmpOptimWrapper',
+__all__ = ['AtomicLocalBackend', 'CrashSafeCheckpointHook', 'CudaSettingsHook', 'GuardedAmpOptimWrapper',
            'GuardedOptimWrapper', 'NonFiniteLossError', 'OptionalTensorboardVisBackend',
            'PlotCurvesHook', 'RfDistributedDataParallel', 'init_cpu_distributed', 'RNGStateHook',
            'install_safe_checkpoint_loader', 'SaveRestoredImagesHook']
