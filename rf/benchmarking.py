@@ -30,6 +30,32 @@ def build_benchmark_model(cfg: Config, device: torch.device, fast_path: bool = T
     return model.to(device).eval()
 
 
+MATH_CHOICES = ('fp32', 'tf32', 'fp16', 'bf16')
+
+
+def apply_math(model: torch.nn.Module, math: str, channels_last: bool) -> None:
+    """Run ``model``'s network in ``math``: ``fp32`` (no TF32 anywhere), ``tf32`` (TF32 in
+    convolutions and matrix products, rf's training default on GPUs: CudaSettingsHook), or
+    autocast to ``fp16``/``bf16`` (with TF32 for what stays fp32); ``channels_last`` stores the
+    backbone and its inputs channels-last. Only the network call is affected, as in sampling."""
+    from rf.engine.cuda_settings import set_tf32
+    from rf.models.sampling_precision import SamplingPrecision
+    if math not in MATH_CHOICES:
+        raise ValueError(f'math={math!r}: choose one of {MATH_CHOICES}.')
+    set_tf32(math != 'fp32')
+    model.precision = SamplingPrecision(math if math in ('fp16', 'bf16') else None,
+                                        channels_last)
+    model.precision.prepare(model.backbone)
+
+
+def amp_optim_wrapper(cfg_optim_wrapper: dict, math: str) -> dict:
+    """The config's optimizer wrapper, mixed precision for ``math`` fp16/bf16 (as ``--amp``)."""
+    if math not in ('fp16', 'bf16'):
+        return cfg_optim_wrapper
+    return dict(cfg_optim_wrapper, type='GuardedAmpOptimWrapper',
+                dtype='float16' if math == 'fp16' else 'bfloat16')
+
+
 def synchronize(device: torch.device) -> None:
     if device.type == 'cuda':
         torch.cuda.synchronize(device)
@@ -222,14 +248,18 @@ def _walk(node):
 
 
 def measure_training(model: torch.nn.Module, cfg: Config, patch: Tuple[int, int], batch: int,
-                     runs: int, warmup: int) -> dict:
+                     runs: int, warmup: int, math: str = 'tf32') -> dict:
     """Training samples per second: the model's ``train_step`` (preprocessing, forward,
-    backward, the config's optimizer) on uint8 batches of ``patch``-sized images."""
+    backward, the config's optimizer; mixed precision for ``math`` fp16/bf16) on uint8
+    batches of ``patch``-sized images."""
     from mmengine.optim import build_optim_wrapper
     device = next(model.parameters()).device
+    if math in ('fp16', 'bf16') and device.type != 'cuda':
+        raise ValueError(f'--train --math {math} needs a GPU: MMEngine\'s mixed-precision '
+                         'optimizer wrapper (--amp in tools/train.py) runs on CUDA only.')
     model.train()
     with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'rf')):
-        optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+        optim_wrapper = build_optim_wrapper(model, amp_optim_wrapper(cfg.optim_wrapper, math))
     generator = torch.Generator().manual_seed(0)
 
     def image():

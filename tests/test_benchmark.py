@@ -87,3 +87,27 @@ def test_compiled_macs_are_counted_as_the_compiled_graph_runs():
     with torch.no_grad():
         model.compile_options = None
         assert count_compiled_macs(model, lambda: model.backbone(x, t)) == compiled
+
+
+def test_math_options_set_tf32_autocast_and_layout(tmp_path):
+    from rf.benchmarking import amp_optim_wrapper, apply_math
+    config = tmp_path / 'tiny.py'
+    config.write_text(TINY.format(repo=REPO_ROOT))
+    with DefaultScope.overwrite_default_scope('rf'):
+        model = MODELS.build(Config.fromfile(str(config)).model)
+    saved = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+    try:
+        apply_math(model, 'fp32', channels_last=False)
+        assert not torch.backends.cuda.matmul.allow_tf32 and not torch.backends.cudnn.allow_tf32
+        assert model.precision.autocast is None
+        apply_math(model, 'bf16', channels_last=True)
+        assert torch.backends.cuda.matmul.allow_tf32 and torch.backends.cudnn.allow_tf32
+        assert model.precision.autocast == 'bf16'
+        assert model.backbone.init_conv.weight.is_contiguous(memory_format=torch.channels_last)
+    finally:
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = saved
+    wrapper = amp_optim_wrapper(dict(type='GuardedOptimWrapper', optimizer=dict(type='AdamW')),
+                                'fp16')
+    assert wrapper['type'] == 'GuardedAmpOptimWrapper' and wrapper['dtype'] == 'float16'
+    assert amp_optim_wrapper(dict(type='GuardedOptimWrapper'), 'tf32')['type'] == (
+        'GuardedOptimWrapper')

@@ -21,6 +21,8 @@ def test_gpu_check_smoke_runs_every_step_and_prints_its_summary(tmp_path):
     assert summary['ok'], (summary['steps'], result.stderr[-3000:])
     assert summary['env']['cuda'] is False
     assert {row['variant'] for row in summary['benchmark']} >= {'fast', 'train'}
+    assert {(row['math'], row['channels_last']) for row in summary['benchmark']} >= {
+        ('tf32', False), ('fp32', False), ('bf16', False), ('bf16', True)}
     # Trained through torchrun, resumed to a third epoch, tested with the paper's protocols.
     assert {'PSNR@lol', 'SSIM@lol', 'PSNR@lol_256'} <= set(summary['dist'])
     assert {'PSNR@lol', 'PSNR@lol_256'} <= set(summary['timed']['metrics'])

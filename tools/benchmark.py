@@ -55,6 +55,14 @@ def parse_args(argv=None):
     parser.add_argument('--compile', action='store_true',
                         help='torch.compile the backbone (the fast variant only; the first call '
                         'of a shape compiles, 30-70 s on a 2-core CPU, and is not timed)')
+    parser.add_argument('--math', default='tf32', choices=('fp32', 'tf32', 'fp16', 'bf16'),
+                        help='GPU arithmetic of the network: fp32 (TF32 off), tf32 (TF32 in '
+                        'convolutions and matrix products, rf\'s training default), fp16 or bf16 '
+                        '(autocast; with --train the mixed-precision optimizer wrapper, as '
+                        '--amp). Default tf32; no effect on a CPU except fp16/bf16, which the '
+                        'CPU emulates slowly')
+    parser.add_argument('--channels-last', action='store_true',
+                        help='store the backbone and its inputs channels-last (tensor cores)')
     parser.add_argument('--json', action='store_true', help='one JSON object per line')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, metavar='KEY=VALUE',
                         help='override config entries')
@@ -67,9 +75,9 @@ def parse_args(argv=None):
 def main(argv=None) -> int:
     args = parse_args(argv)
     import torch
-    from rf.benchmarking import (build_benchmark_model, compare_steps, loader_throughput,
-                                 matmul_gflops, measure_inference, measure_training,
-                                 output_differences, train_shape)
+    from rf.benchmarking import (apply_math, build_benchmark_model, compare_steps,
+                                 loader_throughput, matmul_gflops, measure_inference,
+                                 measure_training, output_differences, train_shape)
     from rf.engine.runner_setup import load_config
 
     cfg = load_config(args.config, argparse.Namespace(cfg_options=args.cfg_options,
@@ -78,6 +86,9 @@ def main(argv=None) -> int:
     device = torch.device(args.device or ('cuda' if torch.cuda.is_available() else 'cpu'))
     if device.type == 'cuda' and not torch.cuda.is_available():
         raise SystemExit('--device cuda: no CUDA device is available here.')
+    if args.train and args.math in ('fp16', 'bf16') and device.type != 'cuda':
+        raise SystemExit(f'--train --math {args.math} needs a GPU: MMEngine\'s mixed-precision '
+                         'optimizer wrapper (--amp in tools/train.py) runs on CUDA only.')
     torch.set_grad_enabled(False)
 
     peak = matmul_gflops(device)
@@ -88,10 +99,12 @@ def main(argv=None) -> int:
         # The plain variant stands for the authors' code: eager, whatever --compile says.
         models[name] = build_benchmark_model(cfg, device, fast_path=fast,
                                              compile=args.compile and fast)
+        apply_math(models[name], args.math, args.channels_last)
         if name == 'plain':  # the same weights, so that the outputs can be compared
             models[name].load_state_dict(models['fast'].state_dict())
         row = dict(config=args.config, variant=name, device=str(device), height=size[0],
-                   width=size[1], batch=args.batch or 1, matmul_gflops=round(peak, 1),
+                   width=size[1], batch=args.batch or 1, math=args.math,
+                   channels_last=args.channels_last, matmul_gflops=round(peak, 1),
                    malloc_env=malloc_env())
         row.update(measure_inference(models[name], size, args.batch or 1, args.runs, args.warmup))
         report(row, args.json)
@@ -109,10 +122,13 @@ def main(argv=None) -> int:
         patch = tuple(args.size) if args.size else patch
         batch = args.batch or batch
         model = build_benchmark_model(cfg, device, fast_path=True, compile=args.compile)
+        apply_math(model, 'fp32' if args.math == 'fp32' else 'tf32', args.channels_last)
         with torch.enable_grad():
             row = dict(config=args.config, variant='train', device=str(device), height=patch[0],
-                       width=patch[1], batch=batch)
-            row.update(measure_training(model, cfg, patch, batch, args.runs, args.warmup))
+                       width=patch[1], batch=batch, math=args.math,
+                       channels_last=args.channels_last)
+            row.update(measure_training(model, cfg, patch, batch, args.runs, args.warmup,
+                                        math=args.math))
         report(row, args.json)
     if args.loader:
         row = dict(config=args.config, variant='loader')

@@ -10,8 +10,9 @@
 # step does not stop the others):
 #   env        torch, CUDA, GPU and driver (OUT/env.json, nvidia-smi)
 #   cuda_tests the tests marked `cuda` (tests/test_cuda.py; skipped without a GPU)
-#   benchmark  tools/benchmark.py configs/lol.py at 256x256 and 600x400, batch 1 and 8, the
-#              training step, compile (OUT/benchmark.jsonl)
+#   benchmark  tools/benchmark.py configs/lol.py at 256x256 and 600x400, batch 1 and 8 (TF32);
+#              fp32, bf16 and bf16 channels-last at 256x256 batch 8; the training step (TF32,
+#              bf16); compile (OUT/benchmark.jsonl)
 #   dist       tools/dist_train.sh configs/lol.py 1 (NCCL on a GPU) for 2 epochs, --resume to a
 #              third, then tools/test.py on the result
 #   timed      configs/lol.py at the paper's batch per GPU for --minutes on the LOL pairs (every
@@ -31,7 +32,7 @@ while [ $# -gt 0 ]; do
         --device) DEVICE="$2"; shift 2 ;;
         --smoke) SMOKE=1; shift ;;
         --data) DATA="$2"; shift 2 ;;
-        -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
         *) echo "$0: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -132,11 +133,23 @@ benchmark() {
                 ${MODEL[@]:+--cfg-options "${MODEL[@]}"} | grep '^{' >> "$OUT/benchmark.jsonl" || return 1
         done
     done
-    local train_size=()
+    # the arithmetic: full fp32, bf16 autocast, bf16 with channels-last (tf32 is the default)
+    local math_size=(256 256) math_batch=8
+    [ $SMOKE -eq 1 ] && math_size=(64 64) && math_batch=1
+    for math in "--math fp32" "--math bf16" "--math bf16 --channels-last"; do
+        # shellcheck disable=SC2086
+        "$PY" tools/benchmark.py "$config" --device "$DEVICE" --size "${math_size[@]}" \
+            --batch $math_batch $math --runs "$RUNS" --warmup "$WARMUP" --json \
+            ${MODEL[@]:+--cfg-options "${MODEL[@]}"} | grep '^{' >> "$OUT/benchmark.jsonl" || return 1
+    done
+    local train_size=() train_math=(tf32)
     [ $SMOKE -eq 1 ] && train_size=(--size 64 64)
-    "$PY" tools/benchmark.py "$config" --device "$DEVICE" --train --json "${train_size[@]}" \
-        --runs "$RUNS" --warmup "$WARMUP" \
-        ${MODEL[@]:+--cfg-options "${MODEL[@]}"} | grep '^{' >> "$OUT/benchmark.jsonl" || return 1
+    [ "$DEVICE" = cuda ] && train_math+=(bf16)  # mixed-precision training needs CUDA
+    for math in "${train_math[@]}"; do
+        "$PY" tools/benchmark.py "$config" --device "$DEVICE" --train --json "${train_size[@]}" \
+            --math "$math" --runs "$RUNS" --warmup "$WARMUP" \
+            ${MODEL[@]:+--cfg-options "${MODEL[@]}"} | grep '^{' >> "$OUT/benchmark.jsonl" || return 1
+    done
     if [ $SMOKE -eq 0 ]; then
         "$PY" tools/benchmark.py "$config" --device "$DEVICE" --size 256 256 --compile --json \
             | grep '^{' >> "$OUT/benchmark.jsonl" || return 1
@@ -194,7 +207,8 @@ bench = []
 if os.path.exists(os.path.join(out, 'benchmark.jsonl')):
     for line in open(os.path.join(out, 'benchmark.jsonl')):
         row = json.loads(line)
-        bench.append({k: row[k] for k in ('variant', 'height', 'width', 'batch', 's_per_step', 's_per_image',
+        bench.append({k: row[k] for k in ('variant', 'height', 'width', 'batch', 'math', 'channels_last',
+                                          's_per_step', 's_per_image',
                                           'samples_per_s', 's_per_iter', 'gflops', 'peak_memory_mb') if k in row})
 checkpoint = ''
 if os.path.exists(os.path.join(out, 'timed', 'tested_checkpoint')):
