@@ -13,9 +13,8 @@ import torch
 from torch import nn
 
 from rf.models.fused_input import FusedInput
+from rf.nn import MASK_ENCODINGS, POSITION_FEATURES, encode_shadow_mask, grid_position_features
 from rf.plugins import hookimpl
-from rf_plugins.backbones.context_attention import POSITION_FEATURES, grid_position_features
-from rf_plugins.fusers.concat import MASK_ENCODINGS, encode_shadow_mask
 
 
 def conv_norm_act(c_in: int, c_out: int, groups: int, **conv) -> nn.Sequential:
@@ -49,11 +48,11 @@ class ConditionEncoder(nn.Module):
 class CrossAttentionFuser(nn.Module):
     """Fuse by cross-attention: the backbone gets ``x_t`` and attends to tokens of the condition.
 
-    The condition and the mask (encoded as in :class:`ConcatFuser`) are concatenated and encoded
-    by :class:`ConditionEncoder` into an (H/2**downsample) x (W/2**downsample) grid of tokens, to
-    which the projected :func:`grid_position_features` of each token's place are added. The
-    encoder is a submodule of the fuser, itself a submodule of the model, so it is trained,
-    averaged (EMA) and saved with the backbone.
+    The condition and the mask (encoded as the ``concat`` fuser does, :mod:`rf.nn.mask_encoding`)
+    are concatenated and encoded by :class:`ConditionEncoder` into an (H/2**downsample) x
+    (W/2**downsample) grid of tokens, to which the projected :func:`grid_position_features` of
+    each token's place are added. The encoder is a submodule of the fuser, itself a submodule of
+    the model, so it is trained, averaged (EMA) and saved with the backbone.
 
     Args:
         context_dim: width of the tokens; the backbone's ``context_dim`` must match.

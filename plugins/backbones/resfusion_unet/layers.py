@@ -1,5 +1,4 @@
 """Building blocks of the RDDM U-Net that Resfusion uses (names match the authors' state dict)."""
-import math
 from typing import Optional, Tuple
 
 import torch
@@ -78,23 +77,6 @@ class Residual(FastPathMixin, nn.Module):
         if self.fast and self.may_overwrite():
             return self.fn(x).add_(x)
         return x + self.fn(x)
-
-
-class SinusoidalPosEmb(nn.Module):
-    """Transformer-style embedding of the step: half sines, half cosines, no learned weights."""
-
-    def __init__(self, dim: int) -> None:
-        super().__init__()
-        if dim % 2 or dim < 4:
-            raise ValueError(f'SinusoidalPosEmb needs an even dim >= 4, got {dim}.')
-        self.dim = dim
-
-    def forward(self, t: torch.Tensor) -> torch.Tensor:
-        half = self.dim // 2
-        freqs = torch.exp(torch.arange(half, device=t.device, dtype=torch.float32)
-                          * -(math.log(10000) / (half - 1)))
-        angles = t.float()[:, None] * freqs[None, :]
-        return torch.cat((angles.sin(), angles.cos()), dim=-1)
 
 
 class Block(FastPathMixin, nn.Module):

@@ -4,14 +4,12 @@ from typing import Optional, Sequence
 import torch
 from torch import nn
 
-from rf_plugins.backbones.context_attention import ContextAttention
+from rf.nn import ContextAttention, SinusoidalPosEmb, prepare_unet_input
 from rf_plugins.backbones.resfusion_unet.attention import Attention, LinearAttention
 from rf_plugins.backbones.resfusion_unet.convolutions import (FastConv2d, PointwiseConv2d,
                                                              UpsampleConv)
 from rf_plugins.backbones.resfusion_unet.fast_path import FastPathMixin
-from rf_plugins.backbones.resfusion_unet.layers import (PreNorm, Residual, ResnetBlock,
-                                                       SinusoidalPosEmb)
-from rf_plugins.backbones.unet_input import prepare_unet_input
+from rf_plugins.backbones.resfusion_unet.layers import PreNorm, Residual, ResnetBlock
 
 
 class ResfusionUNet(nn.Module):

@@ -5,11 +5,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from rf_plugins.backbones.context_attention import ContextAttention
-from rf_plugins.backbones.resfusion_unet.layers import SinusoidalPosEmb
+from rf.nn import ContextAttention, SinusoidalPosEmb, prepare_unet_input
 from rf_plugins.backbones.timm_unet.decoder import TimeConditionedBlock
 from rf_plugins.backbones.timm_unet.encoder import build_encoder
-from rf_plugins.backbones.unet_input import prepare_unet_input
 
 
 class TimmUNet(nn.Module):

@@ -1,40 +1,19 @@
-"""Cross-attention from a backbone's feature map to context tokens, and the 2-D positions both
-sides share.
+"""Cross-attention from a backbone's feature map to context tokens.
 
 The ``cross_attention`` fuser (``rf_plugins.fusers.cross_attention``) turns the condition into
 context tokens (B, N, D); a backbone built with ``context_dim=D`` puts :class:`ContextAttention`
-blocks in its network and receives the tokens as ``forward(x, t, context=tokens)``.
+blocks in its network and receives the tokens as ``forward(x, t, context=tokens)``. It lives in
+the core so that backbones and fusers (separate plugins) share it without importing each other.
 
 Position: queries (pixels of a feature map) and keys (tokens of the condition's own grid) both
-get :func:`grid_position_features` of their pixel centres in normalised image coordinates,
-projected by a learned linear layer. The features depend only on where a pixel lies in the
-image, not on the grid's resolution, so a query can learn to look at the tokens of its own
-region whatever the two grids' sizes are.
+get :func:`rf.nn.position_features.grid_position_features` of their pixel centres, projected by
+a learned linear layer.
 """
-import math
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-POSITION_FREQUENCIES = 16
-POSITION_FEATURES = 4 * POSITION_FREQUENCIES  # sin and cos of y and of x at each frequency
-MAX_FREQUENCY = 64.0  # cycles per image side at the highest frequency
-
-
-def grid_position_features(height: int, width: int, device=None,
-                           dtype=torch.float32) -> torch.Tensor:
-    """(height·width, POSITION_FEATURES) sines and cosines of the pixel centres' coordinates
-    in [0, 1], at ``POSITION_FREQUENCIES`` frequencies from 1 to ``MAX_FREQUENCY`` cycles per
-    image side (geometrically spaced); rows in raster order, as ``x.flatten(2)`` orders pixels."""
-    freqs = torch.exp(torch.linspace(0.0, math.log(MAX_FREQUENCY), POSITION_FREQUENCIES,
-                                     device=device, dtype=torch.float32)) * (2 * math.pi)
-    ys = (torch.arange(height, device=device, dtype=torch.float32) + 0.5) / height
-    xs = (torch.arange(width, device=device, dtype=torch.float32) + 0.5) / width
-    y_angles = (ys[:, None] * freqs[None]).repeat_interleave(width, dim=0)
-    x_angles = (xs[:, None] * freqs[None]).repeat(height, 1)
-    features = torch.cat((y_angles.sin(), y_angles.cos(), x_angles.sin(), x_angles.cos()), dim=1)
-    return features.to(dtype)
+from rf.nn.position_features import POSITION_FEATURES, grid_position_features
 
 
 def check_context(context: torch.Tensor, batch: int, context_dim: int, where: str) -> None:

@@ -1,10 +1,11 @@
-"""The input checks and size padding that the U-Net backbones (ResfusionUNet, TimmUNet) share."""
+"""The input checks and size padding that the U-Net backbones (ResfusionUNet, TimmUNet) share;
+in the core so that the two backbone plugins share it without importing each other."""
 from typing import Optional, Tuple
 
 import torch
 import torch.nn.functional as F
 
-from rf_plugins.backbones.context_attention import check_context
+from rf.nn.context_attention import check_context
 
 
 def prepare_unet_input(name: str, x: torch.Tensor, t: torch.Tensor,
