@@ -15,7 +15,7 @@ from rf.datasets.errors import DataError
 from rf.diffusion import q_sample, training_target
 from rf.registry import DATASETS, MODELS, TASKS, TRANSFORMS
 from rf_plugins.datasets.cifar10 import CIFAR10Dataset, read_batch
-from rf_plugins.tasks.generation_grid import sample_grid
+from rf_plugins.tasks.generation.grid_hook import sample_grid
 
 CONFIG = REPO_ROOT / 'configs' / 'cifar10.py'
 

@@ -19,7 +19,7 @@ GRID_SCRIPT = textwrap.dedent('''
     import logging, sys
     import torch, torch.distributed as dist
     from types import SimpleNamespace
-    from rf_plugins.tasks.generation_grid import SampleGridHook
+    from rf_plugins.tasks.generation.grid_hook import SampleGridHook
     dist.init_process_group('gloo')
     rank = dist.get_rank()
     images = [torch.full((3, 4, 4), i / 10) for i in range(7)]
@@ -44,7 +44,7 @@ def free_port() -> int:
 @pytest.mark.slow
 def test_the_sample_grid_is_gathered_and_written_by_rank_zero_only(tmp_path):
     import cv2
-    from rf_plugins.tasks.generation_grid import sample_grid
+    from rf_plugins.tasks.generation.grid_hook import sample_grid
     script = tmp_path / 'grid.py'
     script.write_text(GRID_SCRIPT.format(out=str(tmp_path)))
     port = free_port()

@@ -7,8 +7,8 @@ A generation batch carries only real images as ``gt`` (no ``'degraded'`` input).
 is zeros of the real images' shape; at sampling time zeros of the configured ``image_shape``
 (one sample per data sample; the real images are what FID compares the samples with).
 
-Also registered here: :class:`PackGenerationInputs`, the pipeline's last step for image
-datasets used for generation, and :class:`SampleGridHook` (one picture of many samples).
+Also here: :class:`PackGenerationInputs`, the pipeline's last step for image datasets used for
+generation.
 """
 from typing import Dict, Optional, Sequence
 
@@ -17,9 +17,7 @@ from mmcv.transforms import BaseTransform
 from mmengine.structures import BaseDataElement
 
 from rf.datasets.transforms.formatting import image_to_tensor
-from rf.plugins import hookimpl
 from rf.tasks import BaseTask, Condition
-from rf_plugins.tasks.generation_grid import SampleGridHook
 
 
 class GenerationTask(BaseTask):
@@ -88,10 +86,3 @@ class PackGenerationInputs(BaseTransform):
         sample = BaseDataElement(metainfo=meta)
         sample.gt = image_to_tensor(results['gt'])
         return {'inputs': {}, 'data_samples': sample}
-
-
-@hookimpl
-def rf_register_modules(registry):
-    registry.TASKS.register_module(name='generation', module=GenerationTask)
-    registry.TRANSFORMS.register_module(module=PackGenerationInputs)
-    registry.HOOKS.register_module(module=SampleGridHook)
