@@ -1,4 +1,5 @@
-"""ISTD metrics (rf/metrics/shadow_regions.py, rf/metrics/lab.py) against scikit-image."""
+"""ISTD metrics (plugins/datasets/istd/region_metrics.py, rf/metrics/region_scores.py,
+rf/metrics/lab.py) against scikit-image."""
 import math
 
 import numpy as np
@@ -8,9 +9,9 @@ from skimage.color import rgb2lab
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from rf.metrics.lab import rgb_to_lab
-from rf.metrics.shadow_regions import (ShadowRegionMetrics, region_psnr, region_ssim,
-                                       shadow_region)
+from rf.metrics.region_scores import region_psnr, region_ssim
 from rf.registry import METRICS
+from rf_plugins.datasets.istd.region_metrics import ShadowRegionMetrics, shadow_region
 
 KEYS = {f'{kind}_{region}' for kind in ('PSNR', 'SSIM', 'MAE_LAB')
         for region in ('all', 'shadow', 'nonshadow')}

@@ -1,15 +1,18 @@
-"""Evaluation protocols: one per evaluation script of the paper's authors (see each module).
+"""Evaluation protocols: one per evaluation script of the paper's authors.
+
+The core holds what is generic: :class:`EvalProtocol` and its helpers (``base``), the shared
+PSNR/SSIM computations (``scores``) and the generic ``rgb`` protocol. A protocol named after a
+dataset lives in that dataset's plugin (``lol``, ``lol_256``, ``lol_gtmean`` in
+``rf_plugins.datasets.lol``; ``raindrop``, ``raindrop_256`` in ``rf_plugins.datasets.raindrop``;
+``istd``, ``istd_256`` in ``rf_plugins.datasets.istd``), found through the registry.
 
 Registered in :data:`rf.registry.EVAL_PROTOCOLS`; a plugin adds one with
-``@registry.EVAL_PROTOCOLS.register_module(name='my_protocol')`` on an :class:`EvalProtocol`.
+``registry.EVAL_PROTOCOLS.register_module(name='my_protocol', module=...)`` on an
+:class:`EvalProtocol` in its ``rf_register_modules`` hook.
 """
 from rf.metrics.protocols.base import (QUANTIZE_MODES, EvalProtocol, UnknownProtocolError,
                                        build_protocol, protocol_names, quantize)
-from rf.metrics.protocols.deraining import Raindrop256Protocol, RaindropProtocol
-from rf.metrics.protocols.lowlight import (Lol256Protocol, LolGtMeanProtocol, LolProtocol,
-                                           RgbProtocol)
-from rf.metrics.protocols.shadow import Istd256Protocol, IstdProtocol
+from rf.metrics.protocols.rgb import RgbProtocol
 
 __all__ = ['EvalProtocol', 'UnknownProtocolError', 'build_protocol', 'protocol_names',
-           'quantize', 'QUANTIZE_MODES', 'LolProtocol', 'Lol256Protocol', 'LolGtMeanProtocol',
-           'RgbProtocol',            'RaindropProtocol', 'Raindrop256Protocol', 'IstdProtocol', 'Istd256Protocol']
+           'quantize', 'QUANTIZE_MODES', 'RgbProtocol']

@@ -7,37 +7,21 @@
 * ``lol_256`` — PSNR/SSIM of ``evaluate_PSNR_SSIM_256.m``: MATLAB ``imresize(img, [256 256])``
   on uint8, ``rgb2ycbcr`` Y (uint8), ``20·log10(255/RMSE)`` and the script's ``SSIM_index`` on Y;
   LPIPS of ``Measure_256_lpips.py`` (both images ``cv2.resize``d to 256x256, bilinear).
-* ``rgb`` — the same PSNR/SSIM as ``lol`` without LPIPS: RGB at original size, what the authors'
-  training scripts select checkpoints by (every task; the paper configs' validation).
 * ``lol_gtmean`` — not the authors': ``lol`` after scaling the prediction so its mean grey level
   (0.299 R + 0.587 G + 0.114 B) equals the ground truth's (clipped, rounded to uint8), the
   "GT-mean" numbers many LOL papers also report. Label it as such when quoting it.
+
+The core's generic ``rgb`` protocol is ``lol``'s PSNR/SSIM without LPIPS
+(:mod:`rf.metrics.protocols.rgb`). Registered by the plugin's ``rf_register_modules``.
 """
-from typing import Dict, Optional
+from typing import Optional
 
 import numpy as np
 
-from rf.metrics.matlab_color import rgb2ycbcr_y
-from rf.metrics.matlab_imresize import imresize
-from rf.metrics.matlab_quality import psnr_255, ssim_index
 from rf.metrics.protocols.base import EvalProtocol
-from rf.registry import EVAL_PROTOCOLS
+from rf.metrics.protocols.scores import skimage_scores, y_scores_256
 
 GREY_WEIGHTS = np.array([0.299, 0.587, 0.114])
-
-
-def skimage_scores(pred: np.ndarray, gt: np.ndarray) -> Dict[str, float]:
-    """``Measure.py``'s PSNR and SSIM of two uint8 RGB images."""
-    from skimage.metrics import peak_signal_noise_ratio, structural_similarity
-    return {'PSNR': float(peak_signal_noise_ratio(gt, pred)),
-            'SSIM': float(structural_similarity(gt, pred, channel_axis=2))}
-
-
-def y_scores_256(pred: np.ndarray, gt: np.ndarray) -> Dict[str, float]:
-    """The MATLAB 256 scripts' PSNR and SSIM: resize both to 256x256, Y, score."""
-    pred_y = rgb2ycbcr_y(imresize(pred, (256, 256)))
-    gt_y = rgb2ycbcr_y(imresize(gt, (256, 256)))
-    return {'PSNR': psnr_255(pred_y, gt_y), 'SSIM': ssim_index(pred_y, gt_y)}
 
 
 def match_mean_grey(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
@@ -50,7 +34,6 @@ def match_mean_grey(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
     return np.clip(np.floor(scaled + 0.5), 0, 255).astype(np.uint8)
 
 
-@EVAL_PROTOCOLS.register_module(name='lol')
 class LolProtocol(EvalProtocol):
     name = 'lol'
     follows = 'eval/lowlight_eval/Measure.py'
@@ -60,14 +43,6 @@ class LolProtocol(EvalProtocol):
         return skimage_scores(pred, gt)
 
 
-@EVAL_PROTOCOLS.register_module(name='rgb')
-class RgbProtocol(LolProtocol):
-    name = 'rgb'
-    follows = "RGB PSNR/SSIM at original size (skimage), the authors' model selection"
-    has_lpips = False
-
-
-@EVAL_PROTOCOLS.register_module(name='lol_256')
 class Lol256Protocol(EvalProtocol):
     name = 'lol_256'
     follows = 'eval/lowlight_eval/evaluate_PSNR_SSIM_256.m (+ Measure_256_lpips.py)'
@@ -79,7 +54,6 @@ class Lol256Protocol(EvalProtocol):
         return y_scores_256(pred, gt)
 
 
-@EVAL_PROTOCOLS.register_module(name='lol_gtmean')
 class LolGtMeanProtocol(EvalProtocol):
     name = 'lol_gtmean'
     follows = 'Measure.py after matching the mean grey level to the ground truth (GT-mean)'
@@ -90,3 +64,6 @@ class LolGtMeanProtocol(EvalProtocol):
 
     def lpips_input(self, pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
         return match_mean_grey(pred, gt)
+
+
+PROTOCOLS = {'lol': LolProtocol, 'lol_256': Lol256Protocol, 'lol_gtmean': LolGtMeanProtocol}

@@ -5,6 +5,8 @@
   ``rgb2ycbcr`` Y (uint8), ``20·log10(255/RMSE)`` and ``SSIM_index`` on Y.
 * ``raindrop_256`` — ``evaluate_PSNR_SSIM_deraining_256.m``: both resized to 256x256, then as
   above (the same computation as ``lol_256``'s PSNR/SSIM). No LPIPS in either script.
+
+Registered by the plugin's ``rf_register_modules``.
 """
 from typing import Optional
 
@@ -14,11 +16,9 @@ from rf.metrics.matlab_color import rgb2ycbcr_y
 from rf.metrics.matlab_imresize import imresize
 from rf.metrics.matlab_quality import psnr_255, ssim_index
 from rf.metrics.protocols.base import EvalProtocol
-from rf.metrics.protocols.lowlight import y_scores_256
-from rf.registry import EVAL_PROTOCOLS
+from rf.metrics.protocols.scores import y_scores_256
 
 
-@EVAL_PROTOCOLS.register_module(name='raindrop')
 class RaindropProtocol(EvalProtocol):
     name = 'raindrop'
     follows = 'eval/deraining_eval/evaluate_PSNR_SSIM_deraining_origin.m'
@@ -30,7 +30,6 @@ class RaindropProtocol(EvalProtocol):
         return {'PSNR': psnr_255(pred_y, gt_y), 'SSIM': ssim_index(pred_y, gt_y)}
 
 
-@EVAL_PROTOCOLS.register_module(name='raindrop_256')
 class Raindrop256Protocol(EvalProtocol):
     name = 'raindrop_256'
     follows = 'eval/deraining_eval/evaluate_PSNR_SSIM_deraining_256.m'
@@ -38,3 +37,6 @@ class Raindrop256Protocol(EvalProtocol):
 
     def compute(self, pred, gt, mask: Optional[np.ndarray] = None):
         return y_scores_256(pred, gt)
+
+
+PROTOCOLS = {'raindrop': RaindropProtocol, 'raindrop_256': Raindrop256Protocol}

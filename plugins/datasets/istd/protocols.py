@@ -20,7 +20,7 @@ antialiased, rounded) and ``m ≠ 0`` taken after, so the shadow region grows by
 reach. Options name the two uncertain MATLAB behaviours: ``ssim_rgb`` ('volume', MATLAB's
 default for an (H, W, 3) array, or 'per_channel') and ``lab_white`` ('icc_d50', what
 ``makecform('srgb2lab')`` documents, or 'd65'); see :mod:`rf.metrics.matlab_quality` and
-:mod:`rf.metrics.matlab_color`.
+:mod:`rf.metrics.matlab_color`. Registered by the plugin's ``rf_register_modules``.
 """
 import math
 from typing import Dict, List, Optional
@@ -31,7 +31,6 @@ from rf.metrics.matlab_color import LAB_WHITES, srgb2lab
 from rf.metrics.matlab_imresize import imresize
 from rf.metrics.matlab_quality import SSIM_RGB_MODES, matlab_psnr, matlab_ssim
 from rf.metrics.protocols.base import EvalProtocol
-from rf.registry import EVAL_PROTOCOLS
 
 REGIONS = ('all', 'shadow', 'nonshadow')
 
@@ -102,16 +101,16 @@ class IstdProtocolBase(EvalProtocol):
         return summary
 
 
-@EVAL_PROTOCOLS.register_module(name='istd')
 class IstdProtocol(IstdProtocolBase):
     name = 'istd'
     follows = 'eval/shadow_removal_eval/evaluate_ISTD_results_origin.m'
 
 
-@EVAL_PROTOCOLS.register_module(name='istd_256')
 class Istd256Protocol(IstdProtocolBase):
     name = 'istd_256'
     follows = 'eval/shadow_removal_eval/evaluate_ISTD_results_256.m'
     resize = 256
     same_size = False
 
+
+PROTOCOLS = {'istd': IstdProtocol, 'istd_256': Istd256Protocol}

@@ -1,6 +1,5 @@
 """First-party plugin: ISTD shadow removal triplets in the official layout (DESIGN §3)."""
 from rf.datasets import PairedImageDataset
-from rf.plugins import hookimpl
 
 ISTD_SPLITS = ('train', 'test')
 
@@ -28,7 +27,3 @@ class ISTDDataset(PairedImageDataset):
         super().__init__(data_root=data_root, degraded_dir=f'{split}/{split}_A',
                          mask_dir=f'{split}/{split}_B', gt_dir=f'{split}/{split}_C', **kwargs)
 
-
-@hookimpl
-def rf_register_modules(registry):
-    registry.DATASETS.register_module(name='ISTDDataset', module=ISTDDataset)

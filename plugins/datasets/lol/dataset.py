@@ -1,6 +1,5 @@
 """First-party plugin: LOL-v1 low-light pairs in the official layout (DESIGN §3)."""
 from rf.datasets import PairedImageDataset
-from rf.plugins import hookimpl
 
 LOL_SPLITS = {'train': 'our485', 'test': 'eval15'}
 
@@ -21,7 +20,3 @@ class LOLDataset(PairedImageDataset):
         super().__init__(data_root=data_root, degraded_dir=f'{folder}/low',
                          gt_dir=f'{folder}/high', **kwargs)
 
-
-@hookimpl
-def rf_register_modules(registry):
-    registry.DATASETS.register_module(name='LOLDataset', module=LOLDataset)

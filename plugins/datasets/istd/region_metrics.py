@@ -29,20 +29,23 @@ region's mean). With ``mae_pooling='pixel'`` the MAE is pooled over the whole te
 keys ``MAE_LAB_PP_<region>``. With ``resize=256`` prediction and ground truth are resized to
 256x256 (bicubic, as the other metrics) and the mask with nearest neighbour; keys end in ``_256``.
 ``source='input'`` scores the shadow image itself (keys end in ``_input``).
+
+The per-region formulas are the core's generic :mod:`rf.metrics.region_scores`; the plugin's
+``rf_register_modules`` registers the metric (``type='ShadowRegionMetrics'``).
 """
 import logging
 import math
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
-from rf.metrics.functional import ssim_map
 from rf.metrics.image_quality import COLLECT_DEVICE, SOURCES, resize_uint8, to_uint8
 from rf.metrics.lab import rgb_to_lab
-from rf.registry import METRICS
+from rf.metrics.region_scores import (masked_frame_scores, region_lab_error, region_psnr,
+                                      region_ssim, resize_mask)
 
 REGIONS = ('all', 'shadow', 'nonshadow')
 POOLINGS = ('image', 'pixel')
@@ -64,56 +67,6 @@ def regions(shadow: torch.Tensor) -> Dict[str, torch.Tensor]:
     return {'all': torch.ones_like(shadow), 'shadow': shadow, 'nonshadow': ~shadow}
 
 
-def region_psnr(pred: torch.Tensor, gt: torch.Tensor, region: torch.Tensor,
-                data_range: float = 255.0) -> float:
-    """PSNR from the MSE over the pixels of ``region`` (all channels); nan for an empty region,
-    inf for an exact one."""
-    count = int(region.sum())
-    if count == 0:
-        return math.nan
-    squared = (pred.double() - gt.double()).square()[:, region]
-    mse = squared.sum().item() / (count * pred.shape[0])
-    return math.inf if mse == 0 else 10 * math.log10(data_range ** 2 / mse)
-
-
-def region_ssim(pred: torch.Tensor, gt: torch.Tensor, region: torch.Tensor,
-                window: int = 11) -> float:
-    """The channel-mean SSIM map averaged over the pixels of ``region`` that the 'valid' map
-    covers; nan when none does."""
-    values = ssim_map(pred, gt, window=window).mean(0)
-    border = window // 2
-    inside = region[border:region.shape[0] - border, border:region.shape[1] - border]
-    if not bool(inside.any()):
-        return math.nan
-    return values[inside].mean().item()
-
-
-def masked_frame_scores(pred: torch.Tensor, gt: torch.Tensor,
-                        region: torch.Tensor) -> Tuple[float, float]:
-    """(PSNR, SSIM) of the whole frames ``pred·region`` and ``gt·region`` (the authors' ISTD
-    protocol); (nan, nan) for an empty region."""
-    if not bool(region.any()):
-        return math.nan, math.nan
-    keep = region.to(pred.dtype)
-    masked_pred, masked_gt = pred * keep, gt * keep
-    everything = torch.ones_like(region)
-    return (region_psnr(masked_pred, masked_gt, everything),
-            region_ssim(masked_pred, masked_gt, everything))
-
-
-def region_lab_error(pred_lab: torch.Tensor, gt_lab: torch.Tensor,
-                     region: torch.Tensor) -> Tuple[float, int]:
-    """``(Σ |ΔLAB| over the region's pixels and 3 channels, number of region pixels)``."""
-    return (pred_lab - gt_lab).abs()[:, region].sum().item(), int(region.sum())
-
-
-def resize_mask(shadow: torch.Tensor, size: int) -> torch.Tensor:
-    """Nearest-neighbour resize of an (H, W) bool mask to ``size x size``."""
-    import mmcv
-    array = shadow.numpy().astype(np.uint8)
-    return torch.from_numpy(mmcv.imresize(array, (size, size), interpolation='nearest') > 0)
-
-
 def shadow_scores(pred: torch.Tensor, gt: torch.Tensor, shadow: torch.Tensor,
                   region_protocol: str = 'masked_frame') -> dict:
     """Every region's PSNR, SSIM and LAB error sums of one uint8 (3, H, W) pair."""
@@ -129,7 +82,6 @@ def shadow_scores(pred: torch.Tensor, gt: torch.Tensor, shadow: torch.Tensor,
     return scores
 
 
-@METRICS.register_module()
 class ShadowRegionMetrics(BaseMetric):
     """PSNR, SSIM and LAB MAE for the shadow, non-shadow and whole image (see the module doc).
 

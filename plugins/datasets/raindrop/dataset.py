@@ -1,6 +1,5 @@
 """First-party plugin: Raindrop removal pairs in the official layout (DESIGN §3)."""
 from rf.datasets import PairedImageDataset
-from rf.plugins import hookimpl
 
 RAINDROP_SPLITS = {'train': 'train', 'test': 'test_a', 'test_a': 'test_a', 'test_b': 'test_b'}
 
@@ -28,7 +27,3 @@ class RaindropDataset(PairedImageDataset):
         super().__init__(data_root=data_root, degraded_dir=f'{folder}/data',
                          gt_dir=f'{folder}/gt', gt_name=('_rain$', '_clean'), **kwargs)
 
-
-@hookimpl
-def rf_register_modules(registry):
-    registry.DATASETS.register_module(name='RaindropDataset', module=RaindropDataset)
