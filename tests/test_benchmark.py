@@ -10,7 +10,7 @@ from mmengine.registry import DefaultScope
 from torch import nn
 
 from conftest import REPO_ROOT
-from rf.benchmarking import count_macs, interleaved_medians, train_shape
+from rf.cli.benchmarking import count_macs, interleaved_medians, train_shape
 from rf.registry import MODELS
 
 TINY = """
@@ -69,7 +69,7 @@ def test_benchmark_tool_reports_json_rows(tmp_path):
 
 def test_compiled_macs_are_counted_as_the_compiled_graph_runs():
     """Winograd runs only in eager mode, so a compiled network's count is the direct one."""
-    from rf.benchmarking import count_compiled_macs
+    from rf.cli.benchmarking import count_compiled_macs
     from rf.registry import MODELS
     model = MODELS.build(dict(
         type='Resfusion', fuser=dict(type='concat'), task=dict(type='restoration'),
@@ -90,7 +90,7 @@ def test_compiled_macs_are_counted_as_the_compiled_graph_runs():
 
 
 def test_math_options_set_tf32_autocast_and_layout(tmp_path):
-    from rf.benchmarking import amp_optim_wrapper, apply_math
+    from rf.cli.benchmarking import amp_optim_wrapper, apply_math
     config = tmp_path / 'tiny.py'
     config.write_text(TINY.format(repo=REPO_ROOT))
     with DefaultScope.overwrite_default_scope('rf'):

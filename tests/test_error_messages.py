@@ -1,4 +1,4 @@
-"""Clear messages for config, plugin and input errors (rf.engine.error_messages)."""
+"""Clear messages for config, plugin and input errors (rf.cli: run_cli and its explanations)."""
 from pathlib import Path
 
 import cv2
@@ -14,9 +14,10 @@ from mmengine.runner import Runner
 from rf.checkpoint import UnsafeCheckpointError
 from rf.datasets.image_io import ImageReadError
 from rf.datasets.paired_folder import PairedImageDataset
-from rf.engine.error_messages import (ConfigKeyError, UnknownTypeError, explain_unknown_type,
-                                      one_line_error, require_keys, run_cli,
-                                      unknown_override_keys)
+from rf.cli.config_checks import require_keys, unknown_override_keys
+from rf.cli.errors import one_line_error, run_cli
+from rf.cli.unknown_types import explain_unknown_type
+from rf.cli.user_errors import ConfigKeyError, UnknownTypeError
 from rf.plugins.manager import PluginInfo, get_loader, loaded_plugins
 from rf.registry import DATASETS, MODELS, TRANSFORMS
 

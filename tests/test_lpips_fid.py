@@ -24,7 +24,7 @@ import torch
 from conftest import REPO_ROOT
 from metric_weights import (checkpoints_dir, fake_alexnet_state_dict, offline_env,
                             write_fake_hub_cache)
-from rf.engine.error_messages import one_line_error
+from rf.cli.errors import one_line_error
 from rf.metrics import lpips as lpips_module
 from rf.metrics import pretrained_weights
 from rf.metrics.fid import INCEPTION_FILE, INCEPTION_URL

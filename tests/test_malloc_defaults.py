@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rf.malloc_defaults import MALLOC_DEFAULTS, missing_malloc_settings
+from rf.cli.malloc_defaults import MALLOC_DEFAULTS, missing_malloc_settings
 
 REPO = Path(__file__).resolve().parent.parent
 on_glibc = pytest.mark.skipif(not missing_malloc_settings({}), reason='needs Linux with glibc')
@@ -16,7 +16,7 @@ SCRIPT = f"""
 import json, os, sys
 sys.path.insert(0, {str(REPO)!r})
 if __name__ == '__main__':
-    from rf.malloc_defaults import reexec_with_malloc_defaults
+    from rf.cli.malloc_defaults import reexec_with_malloc_defaults
     reexec_with_malloc_defaults()
 print(json.dumps([sys.argv[1:], {{k: v for k, v in os.environ.items() if k.startswith('MALLOC_')}}]))
 """
@@ -62,7 +62,7 @@ def test_nothing_missing_when_all_are_set():
 
 def test_gpu_machines_keep_glibcs_defaults(tmp_path):
     """The settings were measured for CPU work: with NVIDIA devices (not hidden), none is added."""
-    from rf.malloc_defaults import missing_malloc_settings
+    from rf.cli.malloc_defaults import missing_malloc_settings
     (tmp_path / 'nvidia0').write_text('')
     devices, none = str(tmp_path / 'nvidia[0-9]*'), str(tmp_path / 'absent[0-9]*')
     on_cpu = missing_malloc_settings({}, none)

@@ -12,7 +12,7 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
 from conftest import REPO_ROOT
-from rf.engine.error_messages import one_line_error
+from rf.cli.errors import one_line_error
 from rf.registry import DATASETS, HOOKS
 from rf_plugins.datasets.unpaired_domains import (DomainConfigError, SetDatasetEpochHook,
                                                   UnpairedDomainsDataset, partner_indices)

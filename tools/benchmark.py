@@ -19,13 +19,13 @@ import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-if __name__ == '__main__':  # glibc malloc defaults (rf/malloc_defaults.py)
-    from rf.malloc_defaults import reexec_with_malloc_defaults
+if __name__ == '__main__':  # glibc malloc defaults (rf/cli/malloc_defaults.py)
+    from rf.cli.malloc_defaults import reexec_with_malloc_defaults
     reexec_with_malloc_defaults()
 
 from mmengine.config import DictAction  # noqa: E402
 
-from rf.engine.error_messages import run_cli  # noqa: E402
+from rf.cli.errors import run_cli  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -75,14 +75,13 @@ def parse_args(argv=None):
 def main(argv=None) -> int:
     args = parse_args(argv)
     import torch
-    from rf.benchmarking import (apply_math, build_benchmark_model, compare_steps,
+    from rf.cli.benchmarking import (apply_math, build_benchmark_model, compare_steps,
                                  loader_throughput, matmul_gflops, measure_inference,
                                  measure_training, output_differences, train_shape)
-    from rf.engine.runner_setup import load_config
+    from rf.cli.config_loading import load_config
 
-    cfg = load_config(args.config, argparse.Namespace(cfg_options=args.cfg_options,
-                                                      launcher='none', work_dir=None),
-                      required=('model',), purpose='benchmarking')
+    cfg = load_config(args.config, cfg_options=args.cfg_options, required=('model',),
+                      purpose='benchmarking')
     device = torch.device(args.device or ('cuda' if torch.cuda.is_available() else 'cpu'))
     if device.type == 'cuda' and not torch.cuda.is_available():
         raise SystemExit('--device cuda: no CUDA device is available here.')

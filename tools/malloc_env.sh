@@ -3,7 +3,7 @@
 # Measured on the 2-core CPU: training steps 1.27x faster, network steps up to 1.4x
 # (docs/benchmarks.md). Values you set yourself win; RF_MALLOC_DEFAULTS=0 leaves malloc alone, and
 # so do GPU machines (NVIDIA devices not hidden by CUDA_VISIBLE_DEVICES or RF_DEVICE=cpu), as in
-# rf/malloc_defaults.py.
+# rf/cli/malloc_defaults.py.
 _rf_gpu=0
 if compgen -G '/dev/nvidia[0-9]*' > /dev/null && [ "${RF_DEVICE:-}" != cpu ] \
         && [ "${CUDA_VISIBLE_DEVICES-unset}" != "" ] && [ "${CUDA_VISIBLE_DEVICES:-}" != "-1" ]; then

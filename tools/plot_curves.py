@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 
-from rf.engine.runner_setup import tool_parser  # noqa: E402
+from rf.cli.arguments import tool_parser  # noqa: E402
 
 
 def main(argv=None) -> int:

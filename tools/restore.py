@@ -16,14 +16,15 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
-if __name__ == '__main__':  # glibc malloc defaults (rf/malloc_defaults.py)
-    from rf.malloc_defaults import reexec_with_malloc_defaults
+if __name__ == '__main__':  # glibc malloc defaults (rf/cli/malloc_defaults.py)
+    from rf.cli.malloc_defaults import reexec_with_malloc_defaults
     reexec_with_malloc_defaults()
 
 from mmengine.config import DictAction  # noqa: E402
 
-from rf.engine.error_messages import require_keys, run_cli  # noqa: E402
-from rf.engine.runner_setup import tool_parser  # noqa: E402
+from rf.cli.config_checks import require_keys  # noqa: E402
+from rf.cli.errors import run_cli  # noqa: E402
+from rf.cli.arguments import tool_parser  # noqa: E402
 
 
 def parse_args(argv=None):

@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 
-from rf.engine.error_messages import run_cli  # noqa: E402
-from rf.engine.runner_setup import tool_parser  # noqa: E402
+from rf.cli.errors import run_cli  # noqa: E402
+from rf.cli.arguments import tool_parser  # noqa: E402
 
 LPIPS_CHOICES = {'auto': 'auto', 'on': True, 'off': False}
 

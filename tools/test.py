@@ -17,14 +17,15 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
-if __name__ == '__main__':  # glibc malloc defaults (rf/malloc_defaults.py)
-    from rf.malloc_defaults import reexec_with_malloc_defaults
+if __name__ == '__main__':  # glibc malloc defaults (rf/cli/malloc_defaults.py)
+    from rf.cli.malloc_defaults import reexec_with_malloc_defaults
     reexec_with_malloc_defaults()
 
 from rf.engine.distributed import finish_distributed  # noqa: E402
-from rf.engine.error_messages import run_cli  # noqa: E402
-from rf.engine.runner_setup import (add_common_arguments, build_runner,  # noqa: E402
-                                    checkpoint_path, load_config, tool_parser)
+from rf.cli.errors import run_cli  # noqa: E402
+from rf.cli.arguments import add_common_arguments, checkpoint_path, tool_parser  # noqa: E402
+from rf.cli.config_loading import load_config  # noqa: E402
+from rf.engine.runner_setup import build_runner  # noqa: E402
 from rf.inference import check_weights  # noqa: E402
 
 
@@ -81,7 +82,8 @@ def evaluator_quantize(cfg) -> str:
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
-    cfg = load_config(args.config, args, purpose='testing',
+    cfg = load_config(args.config, cfg_options=args.cfg_options, launcher=args.launcher,
+                      work_dir=args.work_dir, purpose='testing',
                       required=('model', 'test_dataloader', 'test_evaluator', 'test_cfg'))
     if args.trajectory and not args.out_dir:
         raise SystemExit('--trajectory needs --out-dir (where the strips go).')

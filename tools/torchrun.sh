@@ -23,7 +23,7 @@ case "$NPROCS" in
 esac
 # Once here rather than in every rank: CUDA usable where GPUs are expected (RF_DEVICE=cpu runs on
 # the CPU on purpose), and no more processes than visible GPUs.
-"$python_bin" -c "import sys; sys.path.insert(0, '$root'); from rf.engine.distributed import check_launch; from rf.engine.error_messages import run_cli; sys.exit(run_cli(lambda: check_launch($NPROCS)) and 2)"
+"$python_bin" -c "import sys; sys.path.insert(0, '$root'); from rf.engine.distributed import check_launch; from rf.cli.errors import run_cli; sys.exit(run_cli(lambda: check_launch($NPROCS)) and 2)"
 if [ -z "${PORT:-}" ]; then
     if [ "$NNODES" -gt 1 ]; then
         echo "$0: set PORT (the same on every machine) for a multi-machine run" >&2

@@ -12,16 +12,17 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
-if __name__ == '__main__':  # glibc malloc defaults (rf/malloc_defaults.py)
-    from rf.malloc_defaults import reexec_with_malloc_defaults
+if __name__ == '__main__':  # glibc malloc defaults (rf/cli/malloc_defaults.py)
+    from rf.cli.malloc_defaults import reexec_with_malloc_defaults
     reexec_with_malloc_defaults()
 
 from rf.engine.distributed import finish_distributed  # noqa: E402
-from rf.engine.error_messages import run_cli  # noqa: E402
+from rf.cli.errors import run_cli  # noqa: E402
 from rf.engine.nonfinite_guard import NonFiniteLossError  # noqa: E402
 from rf.engine.resume import find_resume_checkpoint  # noqa: E402
-from rf.engine.runner_setup import (add_common_arguments, build_runner,  # noqa: E402
-                                    checkpoint_path, load_config, tool_parser)
+from rf.cli.arguments import add_common_arguments, checkpoint_path, tool_parser  # noqa: E402
+from rf.cli.config_loading import load_config  # noqa: E402
+from rf.engine.runner_setup import build_runner  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -44,7 +45,8 @@ def parse_args(argv=None):
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    cfg = load_config(args.config, args, purpose='training',
+    cfg = load_config(args.config, cfg_options=args.cfg_options, launcher=args.launcher,
+                      work_dir=args.work_dir, purpose='training',
                       required=('model', 'train_dataloader', 'train_cfg', 'optim_wrapper'))
     if args.select_on == 'val-split':
         from rf.engine.model_selection import select_on_validation_split
