@@ -74,12 +74,21 @@ optim_wrapper = dict(type='GuardedOptimWrapper',
                      clip_grad=dict(max_norm=1.0))
 auto_scale_lr = dict(enable=True, base_batch_size=128)
 
+# The hooks (timer, param_scheduler, sampler_seed and cuda_settings are the runtime hooks of every
+# schedule): the best checkpoint by FID (lower is better).
 default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50),
+    param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='CrashSafeCheckpointHook', interval=100, by_epoch=True,
                     max_keep_ckpts=3, save_last=True, save_best='FID', rule='less'),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+    # GPU only: cuDNN autotuning for the fixed-size training patches but not for the whole
+    # images of validation and testing; TF32 for convolutions and matrix products alike.
+    cuda_settings=dict(type='CudaSettingsHook', train_benchmark=True, eval_benchmark=False,
+                       tf32=True),
 )
-log_processor = dict(by_epoch=True)
+log_processor = dict(type='LogProcessor', window_size=50, by_epoch=True)
 # MMEngine's EMAHook: averaged = (1 - momentum)·averaged + momentum·weights after every step,
 # so momentum 1e-4 is the decay 0.9999. Validation, testing and the checkpoint's state_dict use
 # the average. SampleGridHook writes a grid of 64 samples at each validation and test.

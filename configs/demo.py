@@ -21,8 +21,21 @@ param_scheduler = [
          eta_min=1e-5),
 ]
 
+# The hooks (timer, param_scheduler, sampler_seed and cuda_settings are the runtime hooks of every
+# schedule): a log line every 20 iterations, one checkpoint at the end.
 default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=20, log_metric_by_epoch=False),
+    param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='CrashSafeCheckpointHook', interval=max_iters, by_epoch=False,
                     max_keep_ckpts=1, save_last=True),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+    # GPU only: cuDNN autotuning for the fixed-size training patches but not for the whole
+    # images of validation and testing; TF32 for convolutions and matrix products alike.
+    cuda_settings=dict(type='CudaSettingsHook', train_benchmark=True, eval_benchmark=False,
+                       tf32=True),
 )
+log_processor = dict(type='LogProcessor', window_size=50, by_epoch=False)
+# RNGStateHook makes --resume continue the random streams; PlotCurvesHook writes
+# WORK_DIR/curves.png (loss, learning rate, validation PSNR) at the end.
+custom_hooks = [dict(type='RNGStateHook'), dict(type='PlotCurvesHook')]

@@ -1,5 +1,5 @@
-# LOL-v1 low light on a 2-core CPU in at most 30 minutes of training (the recipe:
-# _base_/schedules/cpu_30min.py), with a dim-32 U-Net (9.3M parameters).
+# LOL-v1 low light on a 2-core CPU in at most 30 minutes of training (the recipe, its hooks
+# included: _base_/schedules/cpu_30min.py), with a dim-32 U-Net (9.3M parameters).
 #
 # data_root is in the LOL layout (our485/{low,high}, eval15/{low,high}). Every 16th pair of
 # our485 is held out for validation; tools/test.py scores eval15. Without eval15 (the shared
@@ -23,15 +23,3 @@ val_dataloader = dict(dataset=dict(split='train', hold_out_every=hold_out_every,
                                    hold_out_part='held_out', pipeline={{_base_.test_pipeline}},
                                    **lol))
 test_dataloader = dict(dataset=dict(split='test', pipeline={{_base_.test_pipeline}}, **lol))
-
-default_hooks = dict(
-    logger=dict(type='LoggerHook', interval=20, log_metric_by_epoch=False),
-    checkpoint=dict(type='CrashSafeCheckpointHook', interval=200, by_epoch=False,
-                    max_keep_ckpts=2, save_last=True, save_best='PSNR', rule='greater'),
-)
-# At each validation: grids (input | restored | ground truth) of 4 held-out images and the
-# reverse process of 2, in WORK_DIR/val_pictures/iter_N (and TensorBoard).
-custom_hooks = [
-    dict(type='RNGStateHook'), dict(type='PlotCurvesHook'), {{_base_.ema_hook}},
-    dict(type='SaveRestoredImagesHook', phase='val', max_images=4, trajectory=2),
-]

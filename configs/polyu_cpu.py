@@ -1,7 +1,7 @@
 # Real camera noise (PolyU, Xu et al. 2018) on a 2-core CPU in at most 30 minutes of training:
-# a restoration task beyond the paper, with the recipe of lol_cpu.py
-# (_base_/schedules/cpu_30min.py, dim-32 U-Net). PolyU keeps both images of a pair in one
-# folder: X_real.JPG (noisy) beside X_mean.JPG (the mean of many shots: the ground truth).
+# a restoration task beyond the paper, with the recipe of lol_cpu.py (_base_/schedules/cpu_30min.py,
+# its hooks included; dim-32 U-Net). PolyU keeps both images of a pair in one folder: X_real.JPG
+# (noisy) beside X_mean.JPG (the mean of many shots: the ground truth).
 # Every 8th pair is held out for validation and testing:
 #   python tools/train.py configs/polyu_cpu.py --cfg-options \
 #       train_dataloader.dataset.data_root=/data/PolyU val_dataloader.dataset.data_root=/data/PolyU
@@ -10,8 +10,7 @@ _base_ = ['_base_/default_runtime.py', '_base_/models/resfusion_unet.py',
 
 data_root = 'data/PolyU'
 hold_out_every = 8
-# sigma = 0 at every reverse step: on held-out LOL pairs 17.63 dB / 0.669 SSIM against 17.42 dB /
-# 0.559 with the posterior noise (the same checkpoint).
+# sigma = 0 at every reverse step (deterministic sampling), as lol_cpu.py.
 # noise_skip: the network predicts only what the resnoise adds to the resnoise of a clean input
 # (Resfusion's doc). The input is already at 37 dB, so a 15-minute network must not have to
 # rebuild it from the start point's noise: 37.79 dB / 0.953 on the held-out pairs against
@@ -26,13 +25,3 @@ train_dataloader = dict(dataset=dict(hold_out_part='rest', pipeline={{_base_.tra
 val_dataloader = dict(dataset=dict(hold_out_part='held_out', pipeline={{_base_.test_pipeline}},
                                    **pairs))
 test_dataloader = val_dataloader
-
-default_hooks = dict(
-    logger=dict(type='LoggerHook', interval=20, log_metric_by_epoch=False),
-    checkpoint=dict(type='CrashSafeCheckpointHook', interval=200, by_epoch=False,
-                    max_keep_ckpts=2, save_last=True, save_best='PSNR', rule='greater'),
-)
-custom_hooks = [
-    dict(type='RNGStateHook'), dict(type='PlotCurvesHook'), {{_base_.ema_hook}},
-    dict(type='SaveRestoredImagesHook', phase='val', max_images=4, trajectory=2),
-]

@@ -1,23 +1,10 @@
-# Runtime shared by every rf experiment: MMEngine hooks, logging, the CPU/GPU distributed
-# wrapper and the RNG-state hook that makes --resume continue the random streams.
-# CrashSafeCheckpointHook is MMEngine's CheckpointHook with atomic writes (a killed run keeps
-# every complete checkpoint and a valid last_checkpoint).
+# Runtime shared by every rf experiment: the CPU/GPU distributed wrapper, seeding, logging level
+# and visualizer. The hooks (default_hooks, custom_hooks) and log_processor are the schedule's:
+# they live in the schedule fragment (_base_/schedules/*.py), or in the leaf config for a
+# config with its own schedule (demo.py, cifar10.py), because MMEngine refuses a key defined by
+# two bases. Every schedule lists the same runtime hooks (timer, param_scheduler, sampler_seed,
+# cuda_settings); tests/test_configs.py keeps them equal.
 default_scope = 'rf'
-
-default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=50),
-    param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CrashSafeCheckpointHook', interval=1000, by_epoch=False,
-                    max_keep_ckpts=3, save_last=True),
-    sampler_seed=dict(type='DistSamplerSeedHook'),
-    # GPU only: cuDNN autotuning for the fixed-size training patches but not for the whole
-    # images of validation and testing; TF32 for convolutions and matrix products alike.
-    cuda_settings=dict(type='CudaSettingsHook', train_benchmark=True, eval_benchmark=False,
-                       tf32=True),
-)
-# PlotCurvesHook writes WORK_DIR/curves.png (loss, learning rate, validation PSNR) at the end.
-custom_hooks = [dict(type='RNGStateHook'), dict(type='PlotCurvesHook')]
 
 env_cfg = dict(
     cudnn_benchmark=False,
@@ -33,7 +20,6 @@ model_wrapper_cfg = dict(type='rf.RfDistributedDataParallel', broadcast_buffers=
 # noise and the dropout of a batch are N independent draws, not one draw repeated N times (the
 # samplers still share one shuffling seed). RNGStateHook gives each rank its own state on resume.
 randomness = dict(seed=0, diff_rank_seed=True, deterministic=False)
-log_processor = dict(type='LogProcessor', window_size=50, by_epoch=False)
 log_level = 'INFO'
 # TensorBoard logs when the tensorboard package is installed (WORK_DIR/<run>/vis_data).
 visualizer = dict(type='Visualizer', vis_backends=[dict(type='LocalVisBackend'),

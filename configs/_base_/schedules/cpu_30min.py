@@ -48,3 +48,25 @@ train_dataloader = dict(batch_size=8, num_workers=0, persistent_workers=False,
 val_dataloader = dict(batch_size=1, num_workers=0, persistent_workers=False,
                       sampler=dict(type='DefaultSampler', shuffle=False))
 test_dataloader = val_dataloader
+
+# The hooks: a log line every 20 iterations, checkpoints every 200 (the best by PSNR kept).
+# timer, param_scheduler, sampler_seed and cuda_settings are the runtime hooks of every schedule.
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=20, log_metric_by_epoch=False),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(type='CrashSafeCheckpointHook', interval=200, by_epoch=False,
+                    max_keep_ckpts=2, save_last=True, save_best='PSNR', rule='greater'),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+    # GPU only: cuDNN autotuning for the fixed-size training patches but not for the whole
+    # images of validation and testing; TF32 for convolutions and matrix products alike.
+    cuda_settings=dict(type='CudaSettingsHook', train_benchmark=True, eval_benchmark=False,
+                       tf32=True),
+)
+log_processor = dict(type='LogProcessor', window_size=50, by_epoch=False)
+# At each validation: grids (input | restored | ground truth) of 4 held-out images and the
+# reverse process of 2, in WORK_DIR/val_pictures/iter_N (and TensorBoard).
+custom_hooks = [
+    dict(type='RNGStateHook'), dict(type='PlotCurvesHook'), ema_hook,
+    dict(type='SaveRestoredImagesHook', phase='val', max_images=4, trajectory=2),
+]

@@ -3,7 +3,7 @@
 # at lr 1.1e-4 for a total batch of 32 (scaled linearly with the total batch by auto_scale_lr);
 # cosine decay to 3e-5; gradient clipping at 1.0. Model selection as in the authors' scripts:
 # validation every 10 epochs, the checkpoint with the best RGB PSNR at original size kept
-# (PSNR@rgb, epoch_hooks below). The authors validate on the test split, which inflates the
+# (PSNR@rgb, default_hooks below). The authors validate on the test split, which inflates the
 # numbers; `tools/train.py CONFIG --select-on val-split` selects on pairs held out of the
 # training data instead (README "Scoring results as the paper does").
 max_epochs = 5000
@@ -23,11 +23,22 @@ param_scheduler = [dict(type='CosineAnnealingLR', by_epoch=True, begin=0, end=ma
                         convert_to_iter_based=True)]
 auto_scale_lr = dict(enable=True, base_batch_size=32)
 
-# MMEngine refuses a key defined by two bases, and default_runtime.py has default_hooks, so the
-# leaf config sets `default_hooks = {{_base_.epoch_hooks}}` (merged into default_runtime's) and
-# `log_processor = dict(by_epoch=True)`.
-epoch_hooks = dict(
+# The hooks. CrashSafeCheckpointHook is MMEngine's CheckpointHook with atomic writes (a killed run
+# keeps every complete checkpoint and a valid last_checkpoint); the best checkpoint by PSNR@rgb.
+# timer, param_scheduler, sampler_seed and cuda_settings are the runtime hooks of every schedule.
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=10),
+    param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='CrashSafeCheckpointHook', interval=100, by_epoch=True,
                     max_keep_ckpts=3, save_last=True, save_best='PSNR@rgb', rule='greater'),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+    # GPU only: cuDNN autotuning for the fixed-size training patches but not for the whole
+    # images of validation and testing; TF32 for convolutions and matrix products alike.
+    cuda_settings=dict(type='CudaSettingsHook', train_benchmark=True, eval_benchmark=False,
+                       tf32=True),
 )
+log_processor = dict(type='LogProcessor', window_size=50, by_epoch=True)
+# RNGStateHook makes --resume continue the random streams; PlotCurvesHook writes
+# WORK_DIR/curves.png (loss, learning rate, validation PSNR) at the end.
+custom_hooks = [dict(type='RNGStateHook'), dict(type='PlotCurvesHook')]
