@@ -1,4 +1,6 @@
-"""Every experiment config loads, stays within one level of _base_, and builds its model."""
+"""Every experiment config loads, stays within one level of _base_, and builds its model; the
+variants differ from their base config only where they say, and what the fragments must repeat
+(the runtime hooks, the translation network) stays equal."""
 import ast
 
 import pytest
@@ -29,6 +31,80 @@ def test_there_are_configs():
 def test_bases_are_one_level_deep(path):
     for base in base_files(path):
         assert not base_files(path.parent / base), f'{base} inherits again'
+
+
+def flat(value, prefix=''):
+    """{dotted key: leaf value} of a resolved config."""
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, (list, tuple)):
+        items = enumerate(value)
+    else:
+        return {prefix[:-1]: value}
+    return {key: leaf for name, item in items for key, leaf in flat(item, f'{prefix}{name}.').items()}
+
+
+def differing_keys(a, b):
+    a, b = flat(a), flat(b)
+    return {key for key in a.keys() | b.keys() if a.get(key, a) != b.get(key, b)}
+
+
+def load(name):
+    return Config.fromfile(str(REPO_ROOT / 'configs' / name)).to_dict()
+
+
+# variant: (its base config, the keys it may change). A variant lists its base's _base_ files and
+# states only its difference; anything else that differs is a copy gone stale.
+VARIANTS = {
+    'lol_x0.py': ('lol.py', ['model.target', 'model.sampler.clip_x0']),
+    'lol_residual.py': ('lol.py', ['model.target', 'model.sampler.clip_x0']),
+    'lol_cross_attention.py': ('lol.py', ['context_dim', 'model.backbone', 'model.fuser']),
+    'lol_timm.py': ('lol.py', ['model.backbone']),
+    'lolv2_real.py': ('lol.py', ['data_root'] + [f'{loader}.dataset.{key}' for key in
+                                                 ('type', 'data_root') for loader in
+                                                 ('train_dataloader', 'val_dataloader',
+                                                  'test_dataloader')]),
+    'celebahq_male2female.py': ('afhq_dog2cat.py', [
+        'data_root', 'domains', 'train_dataloader.dataset', 'val_dataloader.dataset',
+        'test_dataloader.dataset', 'max_epochs', 'val_interval', 'train_cfg.max_epochs',
+        'train_cfg.val_interval', 'param_scheduler.0.end', 'param_scheduler.0.T_max',
+        'default_hooks.checkpoint.interval']),
+}
+
+
+@pytest.mark.parametrize('variant', VARIANTS)
+def test_variant_is_its_base_config_but_for_its_difference(variant):
+    base, allowed = VARIANTS[variant]
+    configs = REPO_ROOT / 'configs'
+    assert base_files(configs / variant) == base_files(configs / base)
+    changed = differing_keys(load(variant), load(base))
+    assert changed, f'{variant} changes nothing'
+    assert not {key for key in changed
+                if not any(key == a or key.startswith(a + '.') for a in allowed)}
+
+
+def test_every_config_has_the_runtime_hooks():
+    """The hooks and log_processor live in the schedule fragments (or the leaf config with its own
+    schedule): the runtime hooks they all list must stay equal."""
+    runtime = ('timer', 'param_scheduler', 'sampler_seed', 'cuda_settings')
+    resolved = {path.name: Config.fromfile(str(path)) for path in CONFIGS}
+    hooks = {name: {key: cfg.default_hooks.get(key) for key in runtime}
+             for name, cfg in resolved.items()}
+    assert hooks['lol.py']['cuda_settings']['type'] == 'CudaSettingsHook'
+    assert all(value == hooks['lol.py'] for value in hooks.values()), hooks
+    for name, cfg in resolved.items():
+        assert cfg.log_processor.type == 'LogProcessor' and cfg.log_processor.window_size == 50
+        assert cfg.log_processor.by_epoch == (cfg.train_cfg.type == 'EpochBasedTrainLoop'), name
+        assert cfg.custom_hooks[0] == dict(type='RNGStateHook'), name
+
+
+def test_translation_network_is_the_papers_but_for_its_input():
+    fragments = REPO_ROOT / 'configs' / '_base_' / 'models'
+    paper = Config.fromfile(str(fragments / 'resfusion_unet.py')).to_dict()
+    translation = Config.fromfile(str(fragments / 'resfusion_unet_translation.py')).to_dict()
+    assert differing_keys(translation, paper) == {
+        'model.schedule.T', 'model.backbone.in_channels', 'model.task.type',
+        'model.sampler.batch_invariant'}
 
 
 def _network_inputs(cfg, model, size=16):
