@@ -5,8 +5,13 @@ it imports its ``locations`` like any MMEngine registry and also loads every plu
 ``rf.plugins`` entry-point group (see :mod:`rf.plugins`). So ``MODELS.build(dict(type='AcmeNet'))``
 works with no import by the user once the package that provides ``AcmeNet`` is installed.
 
-A plugin's ``rf_register_modules(registry)`` hook receives this module.
+A plugin's ``rf_register_modules(registry)`` hook receives this module: the module hands itself
+to the plugin loader when it is imported (:func:`rf.plugins.manager.bind`), so the loader never
+imports it. Registrations made while a plugin loads are staged (:class:`StagedRegistry`) and reach
+these registries only once the whole plugin is valid.
 """
+import sys
+
 from mmengine.registry import DATA_SAMPLERS as MMENGINE_DATA_SAMPLERS
 from mmengine.registry import DATASETS as MMENGINE_DATASETS
 from mmengine.registry import EVALUATOR as MMENGINE_EVALUATOR
@@ -24,10 +29,12 @@ from mmengine.registry import LOG_PROCESSORS as MMENGINE_LOG_PROCESSORS
 from mmengine.registry import LOOPS as MMENGINE_LOOPS
 from mmengine.registry import \
     OPTIM_WRAPPER_CONSTRUCTORS as MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS
-from mmengine.registry import Registry
 from mmengine.registry import RUNNERS as MMENGINE_RUNNERS
 from mmengine.registry import VISBACKENDS as MMENGINE_VISBACKENDS
 from mmengine.registry import WEIGHT_INITIALIZERS as MMENGINE_WEIGHT_INITIALIZERS
+
+from rf.plugins import manager as plugin_manager
+from rf.plugins.staging import StagedRegistry
 
 __all__ = [
     'PluginRegistry', 'MODELS', 'DATASETS', 'DATA_SAMPLERS', 'TRANSFORMS', 'METRICS', 'EVALUATOR',
@@ -38,14 +45,12 @@ __all__ = [
 ]
 
 
-class PluginRegistry(Registry):
+class PluginRegistry(StagedRegistry):
     """A ``Registry`` that loads rf's plugins the first time it is searched."""
 
     def import_from_location(self) -> None:
         super().import_from_location()
-        # Imported here: rf.plugins imports this module.
-        from rf.plugins.manager import autoload_plugins
-        autoload_plugins()
+        PLUGIN_LOADER.autoload()
 
 
 # MMEngine's own kinds of module, scoped to rf.
@@ -101,3 +106,6 @@ ALL_REGISTRIES = {
     'NOISE_SCHEDULES': NOISE_SCHEDULES, 'FUSERS': FUSERS,
     'TASKS': TASKS, 'EVAL_PROTOCOLS': EVAL_PROTOCOLS,
 }
+
+# The process-wide plugin loader, given this module's registries.
+PLUGIN_LOADER = plugin_manager.bind(sys.modules[__name__])

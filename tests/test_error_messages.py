@@ -18,7 +18,8 @@ from rf.cli.config_checks import require_keys, unknown_override_keys
 from rf.cli.errors import one_line_error, run_cli
 from rf.cli.unknown_types import explain_unknown_type
 from rf.cli.user_errors import ConfigKeyError, UnknownTypeError
-from rf.plugins.manager import PluginInfo, get_loader, loaded_plugins
+from rf.plugins import loaded_plugins
+from rf.plugins.manager import PluginInfo, get_loader
 from rf.registry import DATASETS, MODELS, TRANSFORMS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

@@ -78,7 +78,7 @@ def example_plugin_loaded(site):
     saved_path, saved_loader = list(sys.path), manager._loader
     sys.path.insert(0, str(site))
     importlib.invalidate_caches()
-    manager._loader = manager.PluginLoader()  # a fresh loader: the global one never sees it
+    manager._loader = manager.PluginLoader(rf.registry)  # a fresh loader: the global one never sees it
     try:
         [info] = rf.plugins.load_plugins(only=['example_backbone'])
         yield info

@@ -13,12 +13,12 @@ import warnings
 from pathlib import Path
 
 import pytest
-from mmengine.registry import Registry
 
 import rf
 import rf.plugins
 from rf.plugins import RfPluginWarning, hookimpl, manager
 from rf.plugins.manager import AUTOLOAD_ENV, PluginLoader
+from rf.plugins.staging import StagedRegistry
 
 ROOT = Path(__file__).resolve().parents[1]
 LIST_PLUGINS = str(ROOT / 'tools' / 'list_plugins.py')
@@ -78,8 +78,8 @@ def on_path(monkeypatch):
 
 
 def fresh_registries():
-    return types.SimpleNamespace(MODELS=Registry('model', scope='rftest'),
-                                 FUSERS=Registry('fuser', scope='rftest'))
+    return types.SimpleNamespace(MODELS=StagedRegistry('model', scope='rftest'),
+                                 FUSERS=StagedRegistry('fuser', scope='rftest'))
 
 
 def load_recording(loader, **kwargs):

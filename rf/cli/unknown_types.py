@@ -77,7 +77,8 @@ def _closest(word: str, candidates: Dict[str, str], n: int = 5) -> List[str]:
 
 
 def _plugin_summary() -> str:
-    from rf.plugins.manager import AUTOLOAD_ENV, autoload_disabled, loaded_plugins
+    from rf.plugins import loaded_plugins
+    from rf.plugins.manager import AUTOLOAD_ENV, autoload_disabled
     plugins = loaded_plugins()
     loaded = [p.name for p in plugins if p.loaded]
     failed = [f'{p.name} ({p.error})' for p in plugins if not p.loaded]

@@ -1,12 +1,16 @@
 """Discovers, loads and isolates rf plugins; records what each one registered.
 
-Each plugin is loaded on its own: one that fails to import, to validate against the hook specs,
-or to register (a name clash, an exception in its hook) gives an :class:`RfPluginWarning` that
-names it, the names it had already registered are removed again, and the other plugins still load.
+Each plugin is loaded on its own, in a stage (:mod:`rf.plugins.staging`): what it registers, at
+import time or in its ``rf_register_modules`` hook, is held in scratch registries and checked
+before any name reaches the real ones. One that fails to import, to validate against the hook
+specs, or to register (a name clash, an exception in its hook) gives an :class:`RfPluginWarning`
+that names it and leaves no name behind; the other plugins still load.
+
+This module does not import :mod:`rf.registry`: the registry module hands itself to
+:func:`bind` when it is imported, and the process-wide loader works on what it was given.
 """
 import importlib.metadata
 import os
-import types
 import warnings
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional
@@ -15,6 +19,7 @@ import pluggy
 from mmengine.registry import Registry
 
 from rf.plugins import hookspecs
+from rf.plugins.staging import StagedRegistry
 
 ENTRY_POINT_GROUP = 'rf.plugins'
 AUTOLOAD_ENV = 'RF_DISABLE_PLUGIN_AUTOLOAD'
@@ -44,37 +49,28 @@ def _registries_of(namespace) -> Dict[str, Registry]:
     return {name: obj for name, obj in vars(namespace).items() if isinstance(obj, Registry)}
 
 
-def _snapshot(registries: Dict[str, Registry]) -> Dict[str, Dict[str, object]]:
-    """``{registry: {name: object}}``: enough to see additions and overwrites, and undo them."""
-    return {name: dict(reg.module_dict) for name, reg in registries.items()}
+def _staged_registries(namespace) -> Dict[str, StagedRegistry]:
+    """The namespace's registries that stage a plugin's names (rf's own; MMEngine's root
+    registries, which rf's are children of, are not written to by plugins)."""
+    return {name: reg for name, reg in _registries_of(namespace).items()
+            if isinstance(reg, StagedRegistry)}
 
 
-def _changes(before: Dict[str, object], after: Dict[str, object]) -> List[str]:
-    return sorted(key for key, obj in after.items() if before.get(key, _MISSING) is not obj)
-
-
-_MISSING = object()
 FIRST_PARTY_DISTRIBUTION = 'rf'
 
 
 class PluginLoader:
-    """Loads plugins into a namespace of registries (``rf.registry`` unless told otherwise)."""
+    """Loads plugins into a namespace of registries (a module or object whose attributes are
+    :class:`StagedRegistry` objects, as :mod:`rf.registry`)."""
 
-    def __init__(self, registry_namespace: Optional[types.ModuleType] = None,
-                 group: str = ENTRY_POINT_GROUP) -> None:
+    def __init__(self, registry_namespace, group: str = ENTRY_POINT_GROUP) -> None:
         self.group = group
-        self._namespace = registry_namespace
+        self.namespace = registry_namespace
         self.pm = pluggy.PluginManager('rf')
         self.pm.add_hookspecs(hookspecs)
         self.plugins: Dict[str, PluginInfo] = {}
         self._active = False
-
-    @property
-    def namespace(self):
-        if self._namespace is None:
-            import rf.registry
-            self._namespace = rf.registry
-        return self._namespace
+        self._autoloaded = False
 
     def discover(self) -> List[importlib.metadata.EntryPoint]:
         """The group's entry points, once each (a path listed twice is not a second plugin)."""
@@ -89,6 +85,13 @@ class PluginLoader:
         return sorted(unique, key=lambda ep: (_dist_name(ep) != FIRST_PARTY_DISTRIBUTION,
                                               _dist_name(ep) or '', ep.name))
 
+    def autoload(self) -> None:
+        """Load every installed plugin once, unless ``RF_DISABLE_PLUGIN_AUTOLOAD`` is set."""
+        if self._autoloaded or autoload_disabled():
+            return
+        self._autoloaded = True  # before loading: a plugin that searches a registry must not recurse
+        self.load_entry_points()
+
     def load_entry_points(self, only: Optional[Iterable[str]] = None) -> List[PluginInfo]:
         """Load every discovered plugin (or those named in ``only``) not tried yet.
 
@@ -96,8 +99,10 @@ class PluginLoader:
         """
         if self._active:
             # A plugin's import or hook searched a registry while we load: the outer call
-            # finishes the job; a nested one would load plugins inside another's snapshot.
+            # finishes the job; a nested one would load plugins inside another's stage.
             return []
+        if only is None:
+            self._autoloaded = True  # a full load: nothing left for the lazy path to do
         wanted = ({only} if isinstance(only, str) else set(only)) if only is not None else None
         infos = []
         self._active = True
@@ -109,15 +114,7 @@ class PluginLoader:
                 dist = getattr(ep, 'dist', None)
                 info = PluginInfo(name=ep.name, module=ep.value, distribution=_dist_name(ep),
                                   version=dist.version if dist else None)
-                # Before the import: plugins often register with decorators at import time.
-                before = _snapshot(_registries_of(self.namespace))
-                try:
-                    plugin = ep.load()
-                except Exception as exc:  # noqa: BLE001 - any import failure is the plugin's
-                    self._rollback(before)
-                    self._fail(info, 'import', exc)
-                else:
-                    self._register(plugin, info, before)
+                self._load(ep.load, info)
                 infos.append(info)
         finally:
             self._active = False
@@ -134,44 +131,47 @@ class PluginLoader:
         name = name or getattr(plugin, '__name__', None) or repr(plugin)
         module = getattr(plugin, '__name__', type(plugin).__module__)
         info = PluginInfo(name=name, module=module)
-        self._register(plugin, info, _snapshot(_registries_of(self.namespace)))
+        self._load(lambda: plugin, info)
         if info.error:
             raise RuntimeError(f'rf plugin {name!r} could not be registered: {info.error}')
         return info
 
     def _import_core_locations(self) -> None:
-        # Core modules first, so that a plugin clashing with a core name is the one refused.
+        # Core modules first, so that a plugin clashing with a core name is the one refused
+        # (and so that no core module is first imported inside a plugin's stage).
         for registry in _registries_of(self.namespace).values():
             Registry.import_from_location(registry)
 
-    def _register(self, plugin, info: PluginInfo, before: Dict[str, Dict[str, object]]) -> None:
-        registries = _registries_of(self.namespace)
-        stage = 'validate'
+    def _load(self, load, info: PluginInfo) -> None:
+        """Import (``load()``), validate and register one plugin inside a stage; publish its
+        names only when every step succeeded."""
+        registries = _staged_registries(self.namespace)
+        for registry in registries.values():
+            registry.open_stage()
+        stage, plugin = 'import', None
         try:
+            plugin = load()
+            stage = 'validate'
             self.pm.register(plugin, name=info.name)
             self.pm.check_pending()
             stage = 'register its modules'
             others = [p for p in self.pm.get_plugins() if p is not plugin]
             self.pm.subset_hook_caller('rf_register_modules', remove_plugins=others)(
                 registry=self.namespace)
+            for registry in registries.values():
+                registry.check_stage()
         except Exception as exc:  # noqa: BLE001 - isolate every failure to its plugin
-            if self.pm.is_registered(plugin):
+            for registry in registries.values():
+                registry.discard_stage()
+            if plugin is not None and self.pm.is_registered(plugin):
                 self.pm.unregister(plugin)
-            self._rollback(before)
             self._fail(info, stage, exc)
             return
-        after = _snapshot(registries)
-        info.registered = {name: _changes(before.get(name, {}), after[name])
-                           for name in registries if _changes(before.get(name, {}), after[name])}
+        for name, registry in registries.items():
+            published = registry.publish_stage()
+            if published:
+                info.registered[name] = sorted(published)
         self.plugins[info.name] = info
-
-    def _rollback(self, before: Dict[str, Dict[str, object]]) -> None:
-        """Put every registry back as it was: drop additions, restore overwritten entries."""
-        for name, registry in _registries_of(self.namespace).items():
-            if name in before:
-                # Registry has no public unregister; a half-registered plugin must not linger.
-                registry._module_dict.clear()
-                registry._module_dict.update(before[name])
 
     def _fail(self, info: PluginInfo, stage: str, exc: BaseException) -> None:
         info.error = f'{type(exc).__name__}: {exc}'
@@ -183,7 +183,6 @@ class PluginLoader:
 
 
 _loader: Optional[PluginLoader] = None
-_autoload_done = False
 
 
 def _dist_name(ep) -> Optional[str]:
@@ -191,41 +190,20 @@ def _dist_name(ep) -> Optional[str]:
     return dist.metadata['Name'] if dist else None
 
 
-def get_loader() -> PluginLoader:
-    """The process-wide loader bound to :mod:`rf.registry`."""
+def bind(registry_namespace) -> PluginLoader:
+    """Make the process-wide loader, for ``registry_namespace`` (:mod:`rf.registry` calls this
+    with itself when it is imported)."""
     global _loader
+    _loader = PluginLoader(registry_namespace)
+    return _loader
+
+
+def get_loader() -> PluginLoader:
+    """The process-wide loader (see :func:`bind`)."""
     if _loader is None:
-        _loader = PluginLoader()
+        raise RuntimeError('No plugin loader yet: import rf.registry first (it binds one).')
     return _loader
 
 
 def autoload_disabled() -> bool:
     return os.environ.get(AUTOLOAD_ENV, '').strip().lower() not in ('', '0', 'false', 'no')
-
-
-def autoload_plugins() -> None:
-    """Load every installed plugin once, unless ``RF_DISABLE_PLUGIN_AUTOLOAD`` is set."""
-    global _autoload_done
-    if _autoload_done or autoload_disabled():
-        return
-    _autoload_done = True  # before loading: a plugin that searches a registry must not recurse
-    get_loader().load_entry_points()
-
-
-def load_plugins(only: Optional[Iterable[str]] = None) -> List[PluginInfo]:
-    """Load installed plugins now, whatever ``RF_DISABLE_PLUGIN_AUTOLOAD`` says."""
-    global _autoload_done
-    if only is None:
-        _autoload_done = True  # a full load: nothing left for the lazy path to do
-    return get_loader().load_entry_points(only)
-
-
-def register_plugin(plugin, name: Optional[str] = None) -> PluginInfo:
-    """Register an in-process plugin (a module or object with ``@hookimpl`` functions)."""
-    return get_loader().register(plugin, name)
-
-
-def loaded_plugins() -> List[PluginInfo]:
-    """Every plugin seen so far, loaded or failed, in load order."""
-    return list(get_loader().plugins.values())
-
