@@ -266,7 +266,7 @@ def test_cifar10_config_has_the_papers_settings():
     cfg = Config.fromfile(str(CONFIG))
     model = MODELS.build({**cfg.model, 'backbone': dict(cfg.model.backbone, ch=8, norm_groups=8)})
     assert model.schedule.T == 273 and model.schedule.T_acc == 100
-    assert model.sampler.num_steps == 100 and model.sampler.respaced is None
+    assert model.sampler.num_steps == 100 and model.sampler.walk.is_identity
     assert type(model.task).__name__ == 'GenerationTask' and model.task.image_shape == (3, 32, 32)
     assert cfg.model.backbone.in_channels == 3
     assert cfg.optim_wrapper.optimizer == dict(type='AdamW', lr=2e-4, weight_decay=0.0,

@@ -55,7 +55,7 @@ def test_all_steps_is_the_ordinary_loop_bit_for_bit(T, dtype):
     expected = reference_loop(schedule, net, degraded, seed=4)
     for steps in (None, schedule.T_acc, list(range(1, schedule.T_acc + 1))):
         sampler = ResfusionSampler(schedule, steps=steps)
-        assert sampler.respaced is None and sampler.num_steps == schedule.T_acc
+        assert sampler.walk.is_identity and sampler.num_steps == schedule.T_acc
         out = sampler.sample(net, degraded, seed=4)
         assert torch.equal(out, expected), steps
     assert torch.equal(ResfusionSampler(schedule).sample(net, degraded, seed=4, deterministic=True),
@@ -71,7 +71,7 @@ def test_oracle_recovers_x0_exactly_with_any_sub_sequence(task, target, T, steps
     x0 = images(0) * 0.9
     degraded = TASKS[task](x0)
     sampler = ResfusionSampler(schedule, target=target, steps=steps)
-    assert sampler.respaced is not None
+    assert not sampler.walk.is_identity
     for seed in (0, 1):  # any start point
         out = sampler.sample(oracle(schedule, x0, degraded, target), degraded,
                              deterministic=True, seed=seed)

@@ -9,20 +9,16 @@ that works). When
 and every later step is dropped; otherwise the schedule is kept whole. The acceleration point is
 ``T' = argmin_t |√ᾱ_t - 0.5|`` (1-based); training and sampling use steps ``1..T'`` only.
 
-Tables are computed and stored in float64 and cast to the caller's device and dtype on use.
+The kept steps' tables are a :class:`~rf.diffusion.schedule_table.ScheduleTable`.
 """
 from typing import Callable, Dict, Optional, Tuple, Union
 
 import torch
 
+from rf.diffusion.schedule_table import TABLE_NAMES, ScheduleTable
 from rf.registry import NOISE_SCHEDULES
 
-#: The tables :meth:`TruncatedSchedule.gather` serves, all over the kept steps ``t = 1..num_steps``.
-TABLE_NAMES = (
-    'betas', 'alphas', 'alphas_cumprod', 'alphas_cumprod_prev', 'sqrt_alphas',
-    'sqrt_alphas_cumprod', 'sqrt_one_minus_alphas_cumprod', 'posterior_variance',
-    'resnoise_coef',
-)
+__all__ = ['TruncatedSchedule', 'TABLE_NAMES']
 
 _MAX_T_SEARCHED = 10000
 
@@ -59,7 +55,7 @@ def _resolve_betas_fn(schedule: Union[str, Callable]) -> Callable:
     return fn
 
 
-class TruncatedSchedule:
+class TruncatedSchedule(ScheduleTable):
     """A base schedule truncated at ``√ᾱ = 0.5``, with its acceleration point ``T_acc`` (T').
 
     Args:
@@ -99,26 +95,12 @@ class TruncatedSchedule:
             prev = alphas_cumprod[k - 1] if k > 0 else torch.tensor(1.0, dtype=torch.float64)
             betas = betas[:k + 1].clone()
             betas[k] = 1 - 0.25 / prev
-        self._set_tables(betas)
-        self.T_acc = int(torch.argmin((self.alphas_cumprod.sqrt() - 0.5).abs())) + 1
-        self._device_cache: Dict[torch.device, Dict[str, torch.Tensor]] = {}
-
-    def _set_tables(self, betas: torch.Tensor) -> None:
-        self.betas = betas
-        self.alphas = 1 - betas
-        self.alphas_cumprod = torch.cumprod(self.alphas, 0)
+        alphas_cumprod = torch.cumprod(1 - betas, 0)
         if self.truncated:
             # Exactly 0.25, not 0.25 up to the cumulative product's rounding.
-            self.alphas_cumprod[-1] = 0.25
-        self.alphas_cumprod_prev = torch.cat(
-            [torch.ones(1, dtype=torch.float64), self.alphas_cumprod[:-1]])
-        self.sqrt_alphas = self.alphas.sqrt()
-        self.sqrt_alphas_cumprod = self.alphas_cumprod.sqrt()
-        self.sqrt_one_minus_alphas_cumprod = (1 - self.alphas_cumprod).sqrt()
-        # β̃_t = β_t (1 - ᾱ_{t-1}) / (1 - ᾱ_t); 0 at t = 1.
-        self.posterior_variance = betas * (1 - self.alphas_cumprod_prev) / (1 - self.alphas_cumprod)
-        # The weight of R in the resnoise: (1 - √α_t) √(1 - ᾱ_t) / β_t.
-        self.resnoise_coef = (1 - self.sqrt_alphas) * self.sqrt_one_minus_alphas_cumprod / betas
+            alphas_cumprod[-1] = 0.25
+        self._set_tables(betas, alphas_cumprod=alphas_cumprod)
+        self.T_acc = int(torch.argmin((self.alphas_cumprod.sqrt() - 0.5).abs())) + 1
 
     def _unusable_message(self, betas_fn, schedule_kwargs, why_not: str) -> str:
         working_T = None
@@ -131,30 +113,6 @@ class TruncatedSchedule:
                 else f'no T up to {_MAX_T_SEARCHED} works; choose another schedule')
         return (f"Noise schedule {self.schedule_name!r} with T={self.T} {why_not}, so Resfusion "
                 f"has no acceleration point: {hint}.")
-
-    @property
-    def num_steps(self) -> int:
-        """Steps the schedule keeps (``k`` when truncated, else ``T``)."""
-        return len(self.betas)
-
-    def tables_on(self, device: Union[str, torch.device]) -> Dict[str, torch.Tensor]:
-        """Every table on ``device``, in float64 (float32 where the device has no float64)."""
-        device = torch.device(device)
-        if device not in self._device_cache:
-            dtype = torch.float32 if device.type == 'mps' else torch.float64
-            self._device_cache[device] = {
-                name: getattr(self, name).to(device=device, dtype=dtype) for name in TABLE_NAMES}
-        return self._device_cache[device]
-
-    def gather(self, name: str, t: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-        """Table ``name`` at 1-based steps ``t`` (shape (B,)), shaped to broadcast against ``like``.
-
-        The value is cast to ``like``'s device and dtype after indexing the float64 table.
-        """
-        table = self.tables_on(like.device)[name]
-        t = torch.as_tensor(t, device=like.device).long().reshape(-1)
-        values = table[t - 1]
-        return values.reshape(-1, *([1] * (like.dim() - 1))).to(like.dtype)
 
     def as_dict(self) -> Dict[str, object]:
         """Plain-Python view (used by ``tools/print_schedule.py``) over the kept steps."""
