@@ -1,4 +1,4 @@
-# Image-to-image translation with Resfusion (DESIGN §1): AFHQ-v2 dog -> cat at 64x64, 50 sampling
+# Image-to-image translation with Resfusion (docs/design.md §1.5): AFHQ-v2 dog -> cat at 64x64, 50 sampling
 # steps. x̂0 is a dog, x0 a cat drawn at random (a new pairing every epoch), and the network sees
 # x_t alone (no condition: the RDDM U-Net gets 3 input channels); linear T=134 -> T'=50
 # (_base_/models/resfusion_unet_translation.py). Otherwise the paper's settings

@@ -1,4 +1,4 @@
-# Image-to-image translation with Resfusion (DESIGN §1): CelebA-HQ male -> female at 64x64, 50
+# Image-to-image translation with Resfusion (docs/design.md §1.5): CelebA-HQ male -> female at 64x64, 50
 # sampling steps, in the StarGAN v2 layout ({train,val}/{female,male}). x̂0 is a man, x0 a woman
 # drawn at random (a new pairing every epoch), and the network sees x_t alone (no condition).
 # configs/afhq_dog2cat.py's bases; only the data and the length differ: linear T=134 -> T'=50,

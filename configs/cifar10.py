@@ -1,4 +1,4 @@
-# Resfusion generation on CIFAR-10 with the paper's settings (DESIGN §1 and §3; the authors'
+# Resfusion generation on CIFAR-10 with the paper's settings (docs/design.md §1.5 and §3.2; the authors'
 # README command): x̂0 = 0 (R = -x0), no condition, DDIM's CIFAR-10 U-Net (35.7M parameters) on
 # x_t alone (3 channels), linear T=273 -> T'=100 sampling steps (tools/print_schedule.py --T 273),
 # resnoise target, AdamW at lr 2e-4 for a total batch of 128 (amsgrad, no weight decay; the

@@ -1,4 +1,4 @@
-# Resfusion on ISTD shadow removal with the paper's settings (DESIGN §1, §3): the network sees
+# Resfusion on ISTD shadow removal with the paper's settings (docs/design.md §2.3, §3.2): the network sees
 # [x_t, shadow image, mask] with the mask (shadow = 255) one-hot into two ±1 channels, so the
 # U-Net has 3 + 3 + 2 = 8 input channels; 256 patches (crop and flip shared by image, target and
 # mask), AdamW at lr 1.1e-4 for a total batch of 32 (scaled linearly with the batch by
@@ -12,7 +12,7 @@ _base_ = ['_base_/default_runtime.py', '_base_/models/resfusion_unet.py',
 
 model = dict(backbone=dict(in_channels=8), fuser=dict(mask_encoding='shadow_onehot'))
 
-# Data (DESIGN §3): train/{train_A,train_B,train_C} for training, test/{test_A,test_B,test_C}
+# Data (docs/design.md §3.1): train/{train_A,train_B,train_C} for training, test/{test_A,test_B,test_C}
 # for testing (A shadow image, B mask with shadow = 255, C shadow-free); data_root holds train/
 # and test/. LoadRestorationImages reads the mask as 0/255; PairedAlbumentations crops and flips
 # shadow image, target and mask with one random draw.

@@ -1,4 +1,4 @@
-# Resfusion on LOL-v1 with the cross_attention fuser (DESIGN §1): x_t alone enters the paper's
+# Resfusion on LOL-v1 with the cross_attention fuser (docs/design.md §2.3): x_t alone enters the paper's
 # U-Net (in_channels=3); a small conv encoder, trained with the model, turns the degraded image
 # into context tokens at 1/8 of its size, and cross-attention blocks in the U-Net's middle and
 # deepest level attend to them. Everything else is configs/lol.py's (its bases;

@@ -1,4 +1,4 @@
-# Resfusion on LOL-v2-real with the paper's settings (DESIGN §3), the recipe of configs/lol.py:
+# Resfusion on LOL-v2-real with the paper's settings (docs/design.md §3.2), the recipe of configs/lol.py:
 # RDDM U-Net (dim 64), T=12 linear -> 5 steps, 256 patches with random crop and flip, AdamW at
 # lr 1.1e-4 for a total batch of 32 (scaled linearly with the batch by auto_scale_lr), cosine
 # decay to 3e-5, gradient clipping at 1.0, 5000 epochs. lol.py's bases, with another dataset.

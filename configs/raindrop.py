@@ -1,4 +1,4 @@
-# Resfusion on Raindrop removal with the paper's settings (DESIGN §3): 256 patches with random
+# Resfusion on Raindrop removal with the paper's settings (docs/design.md §3.2): 256 patches with random
 # crop and flip, AdamW at lr 1.1e-4 for a total batch of 32 (scaled linearly with the batch by
 # auto_scale_lr), cosine decay to 3e-5, gradient clipping at 1.0, T=12 linear -> 5 steps,
 # 5000 epochs (the authors' scripts: AdamW with amsgrad, weight decay 0); the best checkpoint by
@@ -10,7 +10,7 @@
 _base_ = ['_base_/default_runtime.py', '_base_/models/resfusion_unet.py',
           '_base_/datasets/paired_restoration.py', '_base_/schedules/paper_restoration.py']
 
-# Data (DESIGN §3): train/{data,gt} for training, test_a/{data,gt} for testing, N_rain.png
+# Data (docs/design.md §3.1): train/{data,gt} for training, test_a/{data,gt} for testing, N_rain.png
 # paired with N_clean.png; data_root holds train/ and test_a/. Whole test images are cut to
 # multiples of 16 (top-left corner kept) before restoring and scoring.
 data_root = 'data/Raindrop'

@@ -128,7 +128,7 @@ def test_config_builds_its_model(path):
     if path.name in ('lol_x0.py', 'lol_residual.py'):
         assert expected_target == path.name[4:-3]  # the Table 4 ablation changes only this
     expected_steps = {'cifar10.py': 100, 'afhq_dog2cat.py': 50, 'celebahq_male2female.py': 50}
-    assert model.schedule.T_acc == expected_steps.get(path.name, 5)  # T=12 linear -> 5 (DESIGN §1)
+    assert model.schedule.T_acc == expected_steps.get(path.name, 5)  # T=12 linear -> 5 (docs/design.md §1.2)
     x, inputs = _network_inputs(cfg, model)
     with torch.no_grad():
         out = model.network(x, torch.tensor([1]), inputs)

@@ -1,4 +1,4 @@
-"""Paired-folder and LOL datasets, image reading, and the paired transforms (DESIGN §3)."""
+"""Paired-folder and LOL datasets, image reading, and the paired transforms (docs/design.md §3.1)."""
 import warnings
 
 import cv2

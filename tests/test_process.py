@@ -1,4 +1,4 @@
-"""The forward process, the resnoise target and conversions between targets (DESIGN §1)."""
+"""The forward process, the resnoise target and conversions between targets (docs/design.md §1.3)."""
 import pytest
 import torch
 

@@ -30,7 +30,7 @@ TASKS = {
 
 
 def reference_loop(schedule, predict, degraded, seed, deterministic=False):
-    """The T'-step loop as the sampler ran it before respacing existed (DESIGN §1), literally."""
+    """The T'-step loop as the sampler ran it before respacing existed (docs/design.md §1.4), literally."""
     generator = torch.Generator().manual_seed(seed)
 
     def randn():

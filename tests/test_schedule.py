@@ -7,7 +7,7 @@ import torch
 from rf.diffusion import TruncatedSchedule
 from rf.registry import NOISE_SCHEDULES
 
-# DESIGN §1, linear schedule.
+# docs/design.md §1.2, the linear schedule.
 LINEAR_T_ACC = {10: 4, 11: 4, 12: 5, 13: 5, 14: 6, 15: 6, 16: 6, 20: 8, 22: 8, 100: 37, 273: 100,
                 1000: 368}
 

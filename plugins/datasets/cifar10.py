@@ -1,4 +1,4 @@
-"""First-party plugin: CIFAR-10 from the standard python pickle batches (DESIGN §3).
+"""First-party plugin: CIFAR-10 from the standard python pickle batches (docs/design.md §3.1).
 
 ``data_root`` holds ``cifar-10-batches-py/`` (the extracted ``cifar-10-python.tar.gz``) or is that
 folder: ``data_batch_1`` … ``data_batch_5`` (train, 50,000 images) and ``test_batch`` (10,000).

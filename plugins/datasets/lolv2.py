@@ -1,4 +1,4 @@
-"""First-party plugin: LOL-v2-real low-light pairs in the official layout (DESIGN §3)."""
+"""First-party plugin: LOL-v2-real low-light pairs in the official layout (docs/design.md §3.1)."""
 from rf.datasets import PairedImageDataset
 from rf.plugins import hookimpl
 

@@ -1,4 +1,4 @@
-"""First-party plugin: two unpaired image domains in one folder per domain and split (DESIGN §3).
+"""First-party plugin: two unpaired image domains in one folder per domain and split (docs/design.md §3.1).
 
 AFHQ-v2 (``{train,val}/{cat,dog,wild}``) and CelebA-HQ (``{train,val}/{female,male}``) as the
 translation task wants them: every source-domain image paired with a target-domain image drawn

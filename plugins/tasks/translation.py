@@ -1,6 +1,6 @@
 """First-party plugin: the ``translation`` task (image-to-image between two unpaired domains).
 
-DESIGN §1: x̂0 is an image of the source domain (e.g. a dog), x0 an image of the target domain
+docs/design.md §1.5: x̂0 is an image of the source domain (e.g. a dog), x0 an image of the target domain
 (a cat) paired with it at random, and the network gets no condition: the translated image is not
 fed to it, so the fused input is ``x_t`` alone (3 channels with the ``concat`` fuser). The
 diffusion starts from the source image (``(1 - √ᾱ_T')·x̂0 + √(1-ᾱ_T')·ε``) and learns to end in

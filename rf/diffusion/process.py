@@ -1,6 +1,6 @@
 """Resfusion's forward process, its "resnoise" target and conversions between targets.
 
-Notation (DESIGN §1): ``x0`` ground truth, ``degraded`` = x̂0, ``R = x̂0 - x0``, ``ε ~ N(0, I)``,
+Notation (docs/design.md §1): ``x0`` ground truth, ``degraded`` = x̂0, ``R = x̂0 - x0``, ``ε ~ N(0, I)``,
 ``t`` 1-based steps of shape (B,).
 
 - forward:   ``x_t = √ᾱ_t·x0 + (1 - √ᾱ_t)·R + √(1-ᾱ_t)·ε``

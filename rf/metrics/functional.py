@@ -1,4 +1,4 @@
-"""Image-quality formulas on 0-255 images (DESIGN §3), in float64 for exact reference values.
+"""Image-quality formulas on 0-255 images (docs/design.md §3.3), in float64 for exact reference values.
 
 Images are (C, H, W) or (H, W) tensors on the 0-255 scale (uint8 or float).
 """

@@ -1,4 +1,4 @@
-"""PSNR, SSIM and MAE as MMEngine metrics, with the paper's two protocols (DESIGN §3).
+"""PSNR, SSIM and MAE as MMEngine metrics, with the paper's two protocols (docs/design.md §3.3).
 
 ``channel='rgb'`` or ``'y'`` (BT.601 luma); ``resize=None`` (original resolution) or an int
 (output and ground truth resized to ``resize x resize``, bicubic, after quantising to uint8).

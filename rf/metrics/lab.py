@@ -1,4 +1,4 @@
-"""sRGB -> CIE-LAB (D65 white, 2° observer), in float64, for the ISTD MAE (DESIGN §3).
+"""sRGB -> CIE-LAB (D65 white, 2° observer), in float64, for the ISTD MAE (docs/design.md §3.3).
 
 The same conversion as ``skimage.color.rgb2lab`` and MATLAB's ``rgb2lab`` (both D65 by default):
 undo the sRGB gamma, go to XYZ with the sRGB/D65 matrix, normalise by the white point and apply

@@ -1,4 +1,4 @@
-# Paired restoration data with the paper's settings (DESIGN §3), for LOL-v1 unless the config
+# Paired restoration data with the paper's settings (docs/design.md §3.2), for LOL-v1 unless the config
 # names another dataset: 256 patches with a random crop and horizontal flip (one random draw for
 # degraded image, target and mask) for training, whole images for validation and testing.
 #

@@ -1,4 +1,4 @@
-# Two unpaired image domains at 64x64, the paper's translation size (DESIGN §3): AFHQ-v2
+# Two unpaired image domains at 64x64, the paper's translation size (docs/design.md §3.2): AFHQ-v2
 # ({train,val}/{cat,dog,wild}) or CelebA-HQ ({train,val}/{female,male}); the leaf config names
 # data_root and the source and target domains. UnpairedDomainsDataset pairs every source image
 # (degraded) with a random target image (gt), anew each epoch (SetDatasetEpochHook tells it the

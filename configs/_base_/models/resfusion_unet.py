@@ -1,4 +1,4 @@
-# The paper's model (DESIGN §1-2): the RDDM U-Net at dim 64 on [x_t, x̂0] (6 channels),
+# The paper's model (docs/design.md §1, §2): the RDDM U-Net at dim 64 on [x_t, x̂0] (6 channels),
 # channel-concat fusion, resnoise target, linear schedule T=12 -> 5 sampling steps.
 model = dict(
     type='Resfusion',

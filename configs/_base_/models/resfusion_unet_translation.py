@@ -1,4 +1,4 @@
-# The paper's model for 64x64 image-to-image translation (DESIGN §1): models/resfusion_unet.py's
+# The paper's model for 64x64 image-to-image translation (docs/design.md §1.5): models/resfusion_unet.py's
 # RDDM U-Net (dim 64), resnoise target and concat fuser, but the network sees x_t alone (no
 # condition: 3 input channels) and the schedule is linear T=134, whose acceleration point is
 # T'=50 with the truncated schedule (√ᾱ_T' = 0.5 exactly; T=135..137 also give 50, untruncated):

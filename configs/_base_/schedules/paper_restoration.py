@@ -1,4 +1,4 @@
-# The paper's restoration schedule (DESIGN §3; the authors' train_resfusion_restore.py), shared by
+# The paper's restoration schedule (docs/design.md §3.2; the authors' train_resfusion_restore.py), shared by
 # the LOL, LOL-v2, ISTD and Raindrop configs: 5000 epochs; AdamW with amsgrad and no weight decay
 # at lr 1.1e-4 for a total batch of 32 (scaled linearly with the total batch by auto_scale_lr);
 # cosine decay to 3e-5; gradient clipping at 1.0. Model selection as in the authors' scripts:

@@ -1,5 +1,5 @@
 # The translation schedule (afhq_dog2cat.py, celebahq_male2female.py) with the paper's settings
-# (DESIGN §3): AdamW with amsgrad and no weight decay at lr 1.1e-4 for a batch of 32 (scaled
+# (docs/design.md §3.2): AdamW with amsgrad and no weight decay at lr 1.1e-4 for a batch of 32 (scaled
 # linearly with the total batch by auto_scale_lr), cosine decay to 3e-5, gradient clipping at
 # 1.0, and the generation recipe's moving average of the weights (decay 0.9999). Its length is
 # AFHQ's: 500 epochs of the ~4.7k train dogs at batch 32, about 75k iterations (as long as the

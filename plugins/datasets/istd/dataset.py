@@ -1,4 +1,4 @@
-"""First-party plugin: ISTD shadow removal triplets in the official layout (DESIGN §3)."""
+"""First-party plugin: ISTD shadow removal triplets in the official layout (docs/design.md §3.1)."""
 from rf.datasets import PairedImageDataset
 
 ISTD_SPLITS = ('train', 'test')

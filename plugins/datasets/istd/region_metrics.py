@@ -1,4 +1,4 @@
-"""ISTD shadow-removal metrics (DESIGN §3): RGB PSNR, SSIM and MAE in CIE-LAB, each over the
+"""ISTD shadow-removal metrics (docs/design.md §3.3): RGB PSNR, SSIM and MAE in CIE-LAB, each over the
 shadow region, the non-shadow region and the whole image.
 
 Definitions, per image, on 0-255 RGB after quantising the restoration to uint8 (as a saved PNG):

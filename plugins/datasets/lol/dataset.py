@@ -1,4 +1,4 @@
-"""First-party plugin: LOL-v1 low-light pairs in the official layout (DESIGN §3)."""
+"""First-party plugin: LOL-v1 low-light pairs in the official layout (docs/design.md §3.1)."""
 from rf.datasets import PairedImageDataset
 
 LOL_SPLITS = {'train': 'our485', 'test': 'eval15'}

@@ -1,4 +1,4 @@
-"""First-party plugin: Raindrop removal pairs in the official layout (DESIGN §3)."""
+"""First-party plugin: Raindrop removal pairs in the official layout (docs/design.md §3.1)."""
 from rf.datasets import PairedImageDataset
 
 RAINDROP_SPLITS = {'train': 'train', 'test': 'test_a', 'test_a': 'test_a', 'test_b': 'test_b'}

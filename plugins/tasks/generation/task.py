@@ -1,4 +1,4 @@
-"""First-party plugin: the ``generation`` task (unconditional image generation, DESIGN §1).
+"""First-party plugin: the ``generation`` task (unconditional image generation, docs/design.md §1.5).
 
 x̂0 = 0, so ``R = -x0`` and the sampler starts from ``√(1-ᾱ_T')·ε``; the network gets no condition
 (the fused input is ``x_t`` alone: a 3-channel backbone with the ``concat`` fuser).

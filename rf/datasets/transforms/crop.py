@@ -12,7 +12,7 @@ class CropToMultiple(BaseTransform):
     """Crop the degraded image, the target and the mask to the largest height and width that
     are multiples of ``divisor``, keeping the top-left corner (the same pixels of each).
 
-    Raindrop is evaluated on images cut to multiples of 16 (DESIGN §3); use it in the test
+    Raindrop is evaluated on images cut to multiples of 16 (docs/design.md §3.1); use it in the test
     pipeline (and, harmlessly, before the training crop). An image smaller than ``divisor`` on
     a side is refused with its file name.
 

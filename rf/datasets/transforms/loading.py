@@ -18,7 +18,7 @@ class LoadRestorationImages(BaseTransform):
     near-white pixels (:func:`read_mask` binarises JPEG noise and soft edges) become
     ``mask_value``, 255 by default, which keeps the files' own convention (ISTD: shadow = 255)
     that the ``concat`` fuser's ``shadow_onehot`` encoding and the ISTD metrics expect
-    (DESIGN §1: ``mask == 255``). A key whose array is already
+    (docs/design.md §2.3: ``mask == 255``). A key whose array is already
     in ``results`` (in-memory datasets) is left as it is. Pairs of different sizes are refused
     with both file names. Lossy conversions to 8-bit RGB (16-bit depth, transparency) are
     reported once per dataset (per loader process), with the first file as the example.
