@@ -1,4 +1,5 @@
-"""The backbone's fast path gives the plain (DESIGN §2, the authors') output up to rounding."""
+"""The backbone's fast path gives the plain (docs/design.md §2.1, the authors') output up to
+rounding, and is a conversion: the same parameters, reverted to the literal network bit for bit."""
 import copy
 
 import pytest
@@ -8,6 +9,8 @@ from torch.nn import functional as F
 from rf.registry import MODELS
 from rf_plugins.backbones.resfusion_unet import ResfusionUNet
 from rf_plugins.backbones.resfusion_unet.convolutions import UpsampleConv
+from rf_plugins.backbones.resfusion_unet.fast import convert, revert
+from rf_plugins.backbones.resfusion_unet.fast.base import TWINS, FastModule
 
 
 def make_pair(dim=16, seed=0, winograd_min_channels=128):
@@ -23,7 +26,7 @@ def make_pair(dim=16, seed=0, winograd_min_channels=128):
                 parameter.add_(0.3 * torch.randn_like(parameter))
             elif name.endswith('bias'):
                 parameter.normal_(0, 0.1)
-    plain = copy.deepcopy(fast).set_fast_path(False)
+    plain = fast.literal()
     return fast.eval(), plain.eval()
 
 
@@ -79,9 +82,8 @@ def test_cached_weights_follow_optimizer_steps_and_loaded_weights(winograd_min_c
 
 def test_upsample_conv_is_the_transposed_convolution():
     torch.manual_seed(0)
-    module = UpsampleConv(5, 7)
+    module = convert(UpsampleConv(5, 7).double())
     x = torch.randn(2, 5, 7, 9, dtype=torch.float64)
-    module.double()
     expected = F.conv2d(F.interpolate(x, scale_factor=2, mode='nearest'), module[1].weight,
                         module[1].bias, padding=1)
     torch.testing.assert_close(module(x), expected, rtol=0, atol=1e-12)
@@ -91,6 +93,68 @@ def test_upsample_conv_is_the_transposed_convolution():
 def test_state_dict_keys_do_not_depend_on_the_path():
     fast, plain = make_pair()
     assert list(fast.state_dict()) == list(plain.state_dict())
+
+
+def test_convert_keeps_the_parameters_and_revert_gives_the_literal_network_back():
+    """convert swaps every literal module for its twin in place: the same Parameter objects
+    under the same names, so an optimizer built before keeps working; revert restores the
+    literal classes with nothing left on the instances, and the literal output bit for bit."""
+    _, net = make_pair(winograd_min_channels=1)
+    x, t = torch.randn(1, 6, 16, 24), torch.tensor([2])
+    parameters = dict(net.named_parameters())
+    state = {key: value.clone() for key, value in net.state_dict().items()}
+    literal_classes = [type(module) for module in net.modules()]
+    assert not net.fast_path and any(cls in TWINS for cls in literal_classes)
+    with torch.no_grad():
+        literal = net(x, t)
+        assert convert(net, winograd_min_channels=1) is net and net.fast_path
+        assert not any(type(module) in TWINS for module in net.modules())  # all converted
+        assert dict(net.named_parameters()) == parameters  # the same objects
+        assert all(torch.equal(value, state[key]) for key, value in net.state_dict().items())
+        assert list(net.state_dict()) == list(state)
+        assert_close(net(x, t), literal)
+        assert_close(net(x, t), literal)  # with the cached weights
+        assert revert(net) is net and not net.fast_path
+        assert [type(module) for module in net.modules()] == literal_classes
+        assert all('_derived' not in module.__dict__ and 'winograd_min_channels' not in
+                   module.__dict__ for module in net.modules() if module is not net)
+        torch.testing.assert_close(net(x, t), literal, rtol=0, atol=0)
+
+
+def test_an_optimizer_built_on_the_literal_network_trains_the_converted_one():
+    _, literal = make_pair()
+    literal.train()
+    converted = copy.deepcopy(literal)
+    optimizers = [torch.optim.SGD(net.parameters(), lr=0.1) for net in (literal, converted)]
+    convert(converted)
+    x, t = torch.randn(2, 6, 16, 16), torch.tensor([1, 3])
+    for net, optimizer in zip((literal, converted), optimizers):
+        net(x, t).square().mean().backward()
+        optimizer.step()
+    for (name, p_literal), p_converted in zip(literal.named_parameters(), converted.parameters()):
+        assert_close(p_converted, p_literal)
+    with torch.no_grad():
+        assert_close(converted.eval()(x, t), literal.eval()(x, t))
+
+
+def test_literal_copy_is_the_benchmark_reference():
+    net, _ = make_pair()
+    copy_ = net.literal()
+    assert net.fast_path and not copy_.fast_path and copy_ is not net
+    assert not any(isinstance(module, FastModule) for module in copy_.modules())
+    assert all(torch.equal(a, b) and a.data_ptr() != b.data_ptr() for a, b in
+               zip(net.state_dict().values(), copy_.state_dict().values()))
+    x, t = torch.randn(1, 6, 16, 16), torch.tensor([4])
+    with torch.no_grad():
+        assert_close(net(x, t), copy_(x, t))
+
+
+def test_every_twin_subclasses_its_literal_class():
+    for literal, twin in TWINS.items():
+        assert issubclass(twin, literal) and twin.literal_class is literal
+    with pytest.raises(TypeError, match='literal class'):
+        class Orphan(FastModule, torch.nn.Linear):  # noqa: F841
+            pass
 
 
 @WINOGRAD

@@ -3,7 +3,8 @@
 The authors pick the epsilon of the weight standardisation and of the channel LayerNorm from the
 activations' dtype, so an fp32 network run under autocast (``sampler.autocast``, ``--amp``)
 switched from 1e-5 to 1e-3: another function, not a rounded one. rf picks it from the
-parameters' dtype and computes both normalisations in float32, on the plain and the fast path;
+parameters' dtype and computes both normalisations in float32, in the literal modules and their
+fast twins;
 these tests run CPU autocast (bf16, and fp16 where this torch has it)."""
 import copy
 
@@ -14,6 +15,7 @@ import torch.nn.functional as F
 from rf_plugins.backbones.resfusion_unet import ResfusionUNet
 from rf_plugins.backbones.resfusion_unet.convolutions import (WeightStandardizedConv2d,
                                                              standardize_weight)
+from rf_plugins.backbones.resfusion_unet.fast import convert, revert
 from rf_plugins.backbones.resfusion_unet.layers import ChannelLayerNorm
 
 
@@ -46,6 +48,11 @@ def relative_error(actual: torch.Tensor, expected: torch.Tensor) -> float:
     return ((actual.float() - expected).norm() / expected.norm()).item()
 
 
+def on_path(module: torch.nn.Module, fast: bool) -> torch.nn.Module:
+    """``module`` converted to its fast twin, or literal."""
+    return convert(module) if fast else revert(module)
+
+
 def narrow_conv(fast: bool) -> WeightStandardizedConv2d:
     """A 3x3 WS conv whose weights have a per-channel variance near 6e-6, where epsilon 1e-3
     instead of 1e-5 would shrink the standardised weight about eightfold."""
@@ -54,8 +61,7 @@ def narrow_conv(fast: bool) -> WeightStandardizedConv2d:
     with torch.no_grad():
         conv.weight.mul_(0.05)
         conv.bias.normal_(0, 0.1)
-    conv.fast = fast
-    return conv
+    return on_path(conv, fast)
 
 
 @LOW
@@ -127,7 +133,7 @@ def test_channel_layer_norm_under_autocast_is_the_fp32_one(dtype, fast, grad):
     norm = ChannelLayerNorm(16)
     with torch.no_grad():
         norm.g.add_(0.3 * torch.randn_like(norm.g))
-    norm.fast = fast
+    on_path(norm, fast)
     x = (torch.randn(2, 1, 8, 8) + 0.01 * torch.randn(2, 16, 8, 8)).to(dtype)
     with torch.set_grad_enabled(grad):
         expected = norm(x.float())
@@ -144,8 +150,7 @@ def test_channel_layer_norm_of_low_precision_parameters():
     reference = ChannelLayerNorm(16)
     x = torch.randn(1, 16, 4, 4)
     for fast in (True, False):
-        reference.fast = fast
-        low = copy.deepcopy(reference).bfloat16()
+        low = on_path(copy.deepcopy(reference), fast).bfloat16()
         with torch.no_grad():
             out = low(x.bfloat16())
             expected = low._normalize(x.bfloat16().float(), 1e-3).bfloat16()

@@ -5,10 +5,10 @@ import torch
 from torch.nn import functional as F
 
 from rf_plugins.backbones.resfusion_unet import ResfusionUNet
-from rf_plugins.backbones.resfusion_unet import convolutions, winograd
-from rf_plugins.backbones.resfusion_unet.convolutions import FastConv2d
-from rf_plugins.backbones.resfusion_unet.winograd import (toom_cook_matrices, winograd_conv3x3,
-                                                         winograd_kernel)
+from rf_plugins.backbones.resfusion_unet.fast import convolutions, winograd
+from rf_plugins.backbones.resfusion_unet.fast.convolutions import FastConv2d, FastUpsampleConv
+from rf_plugins.backbones.resfusion_unet.fast.winograd import (toom_cook_matrices,
+                                                              winograd_conv3x3, winograd_kernel)
 
 
 def test_f2_matrices_are_the_published_ones():
@@ -90,8 +90,10 @@ def test_network_takes_winograd_only_where_configured(monkeypatch):
     with torch.no_grad():
         network(x, t)
     assert calls and min(calls) >= 16
-    wide = [m for m in network.modules() if isinstance(m, FastConv2d)
-            and min(m.in_channels, m.out_channels) >= 16]
+    # The convolution inside an upsampling pair is not called: its pair is a transposed conv.
+    upsampling = {id(m[1]) for m in network.modules() if isinstance(m, FastUpsampleConv)}
+    wide = [m for m in network.modules() if isinstance(m, FastConv2d) and id(m) not in upsampling
+            and m.kernel_size == (3, 3) and min(m.in_channels, m.out_channels) >= 16]
     assert len(calls) == len(wide)
 
     calls.clear()

@@ -1,19 +1,23 @@
-"""ResfusionUNet: the RDDM U-Net of the paper, weight-compatible with the authors' checkpoints."""
-from typing import Optional, Sequence
+"""ResfusionUNet: the RDDM U-Net of the paper, weight-compatible with the authors' checkpoints.
+
+The network is written literally, as the authors' code computes it; its fast path is a
+conversion (:mod:`.fast`) that swaps modules for twins with the same parameters."""
+import contextlib
+import copy
+from typing import Iterator, Optional, Sequence
 
 import torch
 from torch import nn
 
 from rf.nn import ContextAttention, SinusoidalPosEmb, prepare_unet_input
+from rf_plugins.backbones.resfusion_unet import fast
 from rf_plugins.backbones.resfusion_unet.attention import Attention, LinearAttention
-from rf_plugins.backbones.resfusion_unet.convolutions import (FastConv2d, PointwiseConv2d,
-                                                             UpsampleConv)
-from rf_plugins.backbones.resfusion_unet.fast_path import FastPathMixin
+from rf_plugins.backbones.resfusion_unet.convolutions import UpsampleConv
 from rf_plugins.backbones.resfusion_unet.layers import PreNorm, Residual, ResnetBlock
 
 
 class ResfusionUNet(nn.Module):
-    """The paper's denoising network (DESIGN §2).
+    """The paper's denoising network (docs/design.md §2.1).
 
     Args:
         dim: base width ``d``; level ``i`` has ``d·dim_mults[i]`` channels.
@@ -22,11 +26,14 @@ class ResfusionUNet(nn.Module):
         out_channels: channels of the prediction.
         groups: GroupNorm groups in the residual blocks.
         attn_heads, attn_dim_head: heads and width per head of both attentions.
-        fast_path: take the shortcuts that leave the output equal up to rounding (1e-5 relative):
-            standardised weights computed once while the weights do not change, the fused
-            attention kernel, GroupNorm with the time scale/shift folded in, the upsampling
-            pair as one transposed conv, in-place ops when no gradient is needed. ``False``
-            computes DESIGN §2 literally, as the authors' code does (the benchmark reference).
+        fast_path: convert the network to its fast twins (:func:`.fast.convert`), which take
+            shortcuts that leave the output equal up to rounding (1e-5 relative): standardised
+            weights computed once while the weights do not change, the fused attention kernel,
+            GroupNorm with the time scale/shift folded in, the upsampling pair as one
+            transposed conv, in-place ops when no gradient is needed. Parameters and state-dict
+            keys are the same either way. ``False`` keeps the literal network, which computes
+            docs/design.md §2.1 as the authors' code does (the benchmark reference,
+            :meth:`literal`).
         context_dim: ``None`` (default, the paper's network): no cross-attention. An int adds
             :class:`ContextAttention` blocks that attend to context tokens (B, N, context_dim)
             from the ``cross_attention`` fuser: after the middle attention and after the linear
@@ -37,7 +44,7 @@ class ResfusionUNet(nn.Module):
             middle's resolution (1/8 with four levels), where attention is cheap.
         winograd_min_channels: on the fast path, in float32 CPU inference (no gradient, not
             compiled), the 3x3 convolutions with at least this many input and output channels
-            run as Winograd F(4x4, 3x3) (:mod:`.winograd`): a quarter of the multiply-adds,
+            run as Winograd F(4x4, 3x3) (:mod:`.fast.winograd`): a quarter of the multiply-adds,
             outputs within about 4e-6 of the output's scale. The default, 128, takes the levels
             below full resolution, where it is faster on CPUs; ``None`` keeps the direct
             convolution everywhere.
@@ -45,6 +52,9 @@ class ResfusionUNet(nn.Module):
     ``forward(x, t, context=None)`` takes the fused input (B, in_channels, H, W), the 0-based step
     index (shape (B,)) and, with ``context_dim``, the context tokens. Sizes that are not a
     multiple of ``2**(len(dim_mults)-1)`` are reflect-padded and the output is cropped back.
+
+    For tools that compare or count (rf/cli/benchmarking.py), the network offers the optional
+    backbone protocol: :meth:`literal` (a literal copy) and :meth:`as_compiled`.
     """
 
     def __init__(self, dim: int = 64, dim_mults: Sequence[int] = (1, 2, 4, 8), in_channels: int = 6,
@@ -76,7 +86,7 @@ class ResfusionUNet(nn.Module):
         self.downs = nn.ModuleList()
         for i, (c_in, c_out) in enumerate(in_out):
             last = i == n - 1
-            downsample = (FastConv2d(c_in, c_out, 3, padding=1) if last
+            downsample = (nn.Conv2d(c_in, c_out, 3, padding=1) if last
                           else nn.Conv2d(c_in, c_out, 4, 2, 1))
             self.downs.append(nn.ModuleList([
                 block(c_in, c_in), block(c_in, c_in), linear_attn(c_in), downsample,
@@ -85,7 +95,7 @@ class ResfusionUNet(nn.Module):
         self.ups = nn.ModuleList()
         for i, (c_in, c_out) in enumerate(reversed(in_out)):
             last = i == n - 1
-            upsample = (FastConv2d(c_out, c_in, 3, padding=1) if last
+            upsample = (nn.Conv2d(c_out, c_in, 3, padding=1) if last
                         else UpsampleConv(c_out, c_in))
             self.ups.append(nn.ModuleList([
                 block(c_out + c_in, c_out), block(c_out + c_in, c_out), linear_attn(c_out), upsample,
@@ -97,13 +107,14 @@ class ResfusionUNet(nn.Module):
         self.mid_attn = Residual(PreNorm(mid, Attention(mid, attn_heads, attn_dim_head)))
         self.mid_block2 = block(mid, mid)
         self.final_res_block = block(dim * 2, dim)
-        self.final_conv = PointwiseConv2d(dim, out_channels)
+        self.final_conv = nn.Conv2d(dim, out_channels, 1)
         self.context_dim = context_dim
         if context_dim is not None:
             self.context_attns = self._context_attentions(dims, context_dim, context_levels,
                                                           attn_heads, attn_dim_head)
-        self.set_winograd_min_channels(winograd_min_channels)
-        self.set_fast_path(fast_path)
+        self.winograd_min_channels = fast.check_winograd_min_channels(winograd_min_channels)
+        if fast_path:
+            fast.convert(self, winograd_min_channels)
 
     @staticmethod
     def _context_attentions(dims, context_dim, levels, heads, dim_head) -> nn.ModuleDict:
@@ -119,33 +130,42 @@ class ResfusionUNet(nn.Module):
             blocks[f'up{level}'] = ContextAttention(dims[level + 1], context_dim, heads, dim_head)
         return nn.ModuleDict(blocks)
 
+    @property
+    def fast_path(self) -> bool:
+        """Whether the network runs its fast twins (:func:`.fast.convert`)."""
+        return fast.is_fast(self)
+
     def set_fast_path(self, enabled: bool) -> 'ResfusionUNet':
-        """Switch every module between the fast path and the literal formulation."""
-        self.fast_path = bool(enabled)
-        for module in self.modules():
-            if isinstance(module, FastPathMixin):
-                module.fast = self.fast_path
-        return self
+        """Convert the network to its fast twins (with :attr:`winograd_min_channels`) or
+        revert it to the literal modules, in place; the parameters stay the same objects."""
+        if enabled:
+            return fast.convert(self, self.winograd_min_channels)
+        return fast.revert(self)
 
     def set_winograd_min_channels(self, value: Optional[int]) -> 'ResfusionUNet':
-        """Set ``winograd_min_channels`` (see the class docstring) on every 3x3 convolution."""
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
-                                  or value < 1):
-            raise ValueError(f'winograd_min_channels must be a positive int or None, '
-                             f'got {value!r}.')
-        self.winograd_min_channels = value
-        for module in self.modules():
-            if isinstance(module, FastConv2d):
-                module.winograd_min_channels = value
-        return self
+        """Set ``winograd_min_channels`` (see the class docstring), on the fast twins too."""
+        self.winograd_min_channels = fast.check_winograd_min_channels(value)
+        return self.set_fast_path(True) if self.fast_path else self
 
     def clear_weight_caches(self) -> None:
-        """Forget the weights derived on the fast path. Their key (version counter, storage)
-        misses writes through ``param.data``, as MMEngine's EMAHook swaps weights, so
-        :meth:`Resfusion.restore` calls this before every restoration."""
-        for module in self.modules():
-            if isinstance(module, FastPathMixin):
-                module._derived = None
+        """Forget the weights derived on the fast path (:func:`.fast.clear_weight_caches`):
+        the Resfusion model calls this before every restoration, since EMA swaps weights
+        through ``param.data``, which the caches' keys do not see."""
+        fast.clear_weight_caches(self)
+
+    def literal(self) -> 'ResfusionUNet':
+        """A copy of this network that computes docs/design.md §2.1 literally, as the authors'
+        code does, with the same parameter names and values (the backbone protocol's
+        reference for ``tools/benchmark.py --compare-plain``)."""
+        return fast.revert(copy.deepcopy(self))
+
+    @contextlib.contextmanager
+    def as_compiled(self) -> Iterator['ResfusionUNet']:
+        """A context in which this eager network computes what torch.compile's graph of it
+        computes (the backbone protocol, for counting a compiled network's MACs): direct 3x3
+        convolutions, since the Winograd route runs only in eager mode."""
+        with fast.winograd_off(self):
+            yield self
 
     def forward(self, x: torch.Tensor, t: torch.Tensor,
                 context: Optional[torch.Tensor] = None) -> torch.Tensor:
@@ -162,8 +182,9 @@ class ResfusionUNet(nn.Module):
     def _forward_padded(self, x: torch.Tensor, t: torch.Tensor,
                         context: Optional[torch.Tensor] = None) -> torch.Tensor:
         x = self.init_conv(x)
-        # Nothing below writes into x in place, so the fast path keeps it without a copy.
-        r = x if self.fast_path else x.clone()
+        # The authors keep a clone; nothing writes into x in place (the fast twins only write
+        # into tensors they made), so the value is the same.
+        r = x
         if not self.training and t.numel() > 1 and bool((t == t[0]).all()):
             # A batch that shares its step (sampling always does) gets one embedding row,
             # broadcast by the blocks: less work, and outputs that do not depend on the batch
