@@ -4,6 +4,7 @@
     model = init_model('configs/lol.py', 'work_dirs/lol/best_PSNR.pth', device='cpu')
     restored = restore_image(model, image)   # (H, W, 3) uint8 RGB in, the same out
 """
+import copy
 from typing import Optional, Union
 
 import numpy as np
@@ -62,14 +63,15 @@ def load_weights(model: torch.nn.Module, path: str) -> None:
 
 def init_model(config: Union[str, Config], checkpoint: Optional[str] = None,
                device: str = 'cpu', seed: Optional[int] = None) -> torch.nn.Module:
-    """Build ``config``'s model on ``device`` in eval mode, with ``checkpoint``'s weights."""
-    cfg = Config.fromfile(config) if isinstance(config, str) else config
+    """Build ``config``'s model on ``device`` in eval mode, with ``checkpoint``'s weights;
+    ``seed`` is the sampling seed (the config's ``model.sampler.seed``)."""
+    cfg = Config.fromfile(config) if isinstance(config, str) else copy.deepcopy(config)
+    if seed is not None:
+        cfg.model.sampler = dict(cfg.model.get('sampler') or {}, seed=seed)
     with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'rf')):
         model = MODELS.build(cfg.model)
     if checkpoint is not None:
         load_weights(model, checkpoint)
-    if seed is not None:
-        model.sample_seed = seed
     return model.to(device).eval()
 
 
@@ -89,16 +91,19 @@ def shadow_mask_255(mask: np.ndarray) -> np.ndarray:
 
 
 @torch.no_grad()
-def restore_image(model: torch.nn.Module, image: np.ndarray,
-                  mask: Optional[np.ndarray] = None) -> np.ndarray:
+def restore_image(model: torch.nn.Module, image: np.ndarray, mask: Optional[np.ndarray] = None,
+                  pipeline=None) -> np.ndarray:
     """Restore one (H, W, 3) uint8 RGB image of any size; returns (H, W, 3) uint8 RGB.
 
     ``mask`` (models whose fuser takes one, e.g. ISTD's): (H, W), shadow = 255 as in ISTD's
-    files; a bool or 0/1 mask is scaled to 0/255 (the fuser tests ``mask == 255``)."""
+    files; a bool or 0/1 mask is scaled to 0/255 (the fuser tests ``mask == 255``).
+    ``pipeline``: restore with this :class:`~rf.models.pipeline.RestorationPipeline` instead of
+    the model's own, e.g. ``model.pipeline.replace(tile=512)`` for a large photo."""
     inputs = {'degraded': [torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1)))]}
     if mask is not None:
         inputs['mask'] = [torch.from_numpy(np.ascontiguousarray(shadow_mask_255(mask)[None]))]
-    data = {'inputs': inputs, 'data_samples': [BaseDataElement()]}
-    sample = model.test_step(data)[0]
+    data = model.data_preprocessor({'inputs': inputs, 'data_samples': [BaseDataElement()]},
+                                   False)
+    sample = (pipeline or model.pipeline).predict(model, data['inputs'], data['data_samples'])[0]
     restored = (sample.pred_img.float().clamp(0, 1) * 255).round().to(torch.uint8)
     return restored.permute(1, 2, 0).cpu().numpy()

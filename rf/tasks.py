@@ -22,5 +22,10 @@ class BaseTask:
         """``(condition, mask)`` for the fuser; either may be None."""
         raise NotImplementedError(f'{type(self).__name__} must define condition()')
 
+    def sampling_degraded(self, inputs: Dict[str, torch.Tensor]) -> torch.Tensor:
+        """x̂0 that sampling starts from: :meth:`degraded` unless the task samples from
+        something else (generation: zeros of its configured image shape)."""
+        return self.degraded(inputs)
+
     def __repr__(self) -> str:
         return f'{type(self).__name__}()'

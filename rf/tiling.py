@@ -11,7 +11,10 @@ from typing import Callable, Dict, List, Tuple
 
 import torch
 
-NetworkFn = Callable[[torch.Tensor, torch.Tensor, Dict[str, torch.Tensor]], torch.Tensor]
+#: One sampler step's network call: ``(x_t, t) -> prediction``.
+StepFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+#: Builds the step function of (a tile of) the inputs.
+MakeStep = Callable[[Dict[str, torch.Tensor]], StepFn]
 
 
 def tile_starts(length: int, tile: int, overlap: int) -> List[int]:
@@ -38,22 +41,32 @@ def check_tiling(tile: int, overlap: int, multiple: int = 8) -> None:
         raise ValueError(f'tile overlap {overlap} must be >= 0 and smaller than the tile ({tile}).')
 
 
-def tiled_network(network: NetworkFn, tile: int, overlap: int) -> NetworkFn:
-    """``network`` run tile by tile over the last two dimensions and blended; the call
-    signature is unchanged, so the sampler does not know."""
+def tiled_steps(make_step: MakeStep, inputs: Dict[str, torch.Tensor], tile: int,
+                overlap: int) -> StepFn:
+    """A step function ``(x_t, t) -> prediction`` that runs the network tile by tile over the
+    last two dimensions and blends the tiles. ``make_step(part)`` builds the step function of one
+    tile's inputs (encoding its condition); it is called once per tile, at the first step."""
     check_tiling(tile, overlap)
+    steps: Dict[tuple, StepFn] = {}
 
-    def run(x_t: torch.Tensor, t: torch.Tensor, inputs: Dict[str, torch.Tensor]) -> torch.Tensor:
+    def crop(window) -> Dict[str, torch.Tensor]:
+        return {key: value[window] if torch.is_tensor(value) and value.dim() == 4 else value
+                for key, value in inputs.items()}
+
+    def run(x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         height, width = x_t.shape[-2:]
         if tile >= height and tile >= width:
-            return network(x_t, t, inputs)
+            if 'whole' not in steps:
+                steps['whole'] = make_step(inputs)
+            return steps['whole'](x_t, t)
         output, total = None, None
         for top, tile_h in _spans(height, tile, overlap):
             for left, tile_w in _spans(width, tile, overlap):
                 window = (..., slice(top, top + tile_h), slice(left, left + tile_w))
-                part = {key: value[window] if torch.is_tensor(value) and value.dim() == 4
-                        else value for key, value in inputs.items()}
-                prediction = network(x_t[window], t, part)
+                key = (top, tile_h, left, tile_w)
+                if key not in steps:
+                    steps[key] = make_step(crop(window))
+                prediction = steps[key](x_t[window], t)
                 if output is None:
                     output = prediction.new_zeros(*prediction.shape[:-2], height, width)
                     total = prediction.new_zeros(height, width)

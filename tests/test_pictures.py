@@ -9,6 +9,7 @@ import torch
 from mmengine.structures import BaseDataElement
 
 from rf.engine import curves, tensorboard_backend
+from rf.models.pipeline import TRAJECTORY_KEY
 from rf.registry import MODELS
 from tiny_training import make_tiny_setup, run
 
@@ -23,13 +24,13 @@ def test_trajectory_of_the_first_images_only():
     batch = [torch.randint(0, 256, (3, h, w), dtype=torch.uint8, generator=g)
              for h, w in ((13, 21), (16, 16))]
 
-    def predict():
-        data = dict(inputs=dict(degraded=batch), data_samples=[BaseDataElement(), BaseDataElement()])
-        return model.test_step(data)
+    def predict(trace_first=False):
+        samples = [BaseDataElement(), BaseDataElement()]
+        if trace_first:  # as SaveRestoredImagesHook asks for it
+            samples[0].set_metainfo({TRAJECTORY_KEY: True})
+        return model.test_step(dict(inputs=dict(degraded=batch), data_samples=samples))
     plain = predict()
-    model.trajectories_wanted = 1
-    traced = predict()
-    assert model.trajectories_wanted == 0
+    traced = predict(trace_first=True)
     frames = traced[0].trajectory
     assert len(frames) == model.schedule.T_acc + 1  # x_T', ..., x_0
     assert all(f.shape == (3, 13, 21) and 0 <= f.min() and f.max() <= 1 for f in frames)

@@ -8,7 +8,7 @@ from torch import nn
 
 from conftest import REPO_ROOT
 from rf.registry import MODELS
-from rf.tiling import tile_starts, tiled_network
+from rf.tiling import tile_starts, tiled_steps
 from tiny_training import run_restore, save_untrained_checkpoint
 
 
@@ -23,14 +23,18 @@ def test_tiles_cover_the_image_with_the_overlap_asked(length, tile, overlap):
         assert before < after and before + size - after >= overlap
 
 
-def pointwise_network():
-    """A network that sees one pixel at a time: tiling must not change its output."""
+def pointwise_network(made=None):
+    """A network that sees one pixel at a time: tiling must not change its output. ``made``
+    (a list) records each step function made, i.e. each condition encoded."""
     torch.manual_seed(0)
     conv = nn.Conv2d(6, 3, 1)
 
-    def network(x_t, t, inputs):
-        return torch.tanh(conv(torch.cat((x_t, inputs['degraded']), dim=1))) + t.view(-1, 1, 1, 1)
-    return network
+    def make_step(inputs):
+        if made is not None:
+            made.append(tuple(inputs['degraded'].shape))
+        return lambda x_t, t: (torch.tanh(conv(torch.cat((x_t, inputs['degraded']), dim=1)))
+                               + t.view(-1, 1, 1, 1))
+    return make_step
 
 
 @pytest.mark.parametrize('tile,overlap', [(16, 4), (24, 8), (8, 0), (64, 16)])
@@ -39,17 +43,24 @@ def test_blending_is_exact_for_a_pointwise_network(tile, overlap):
     x_t = torch.randn(2, 3, 37, 50)
     inputs = {'degraded': torch.randn(2, 3, 37, 50), 'note': 'not a tensor'}
     t = torch.tensor([3, 3])
+    made = []
+    network = pointwise_network(made)
     with torch.no_grad():
-        expected = network(x_t, t, inputs)
-        tiled = tiled_network(network, tile, overlap)(x_t, t, inputs)
+        expected = network(inputs)(x_t, t)
+        made.clear()
+        tiled_step = tiled_steps(network, inputs, tile, overlap)
+        tiled = tiled_step(x_t, t)
+        tiles = len(made)
+        again = tiled_step(x_t, t)  # a second sampler step encodes nothing again
     torch.testing.assert_close(tiled, expected, rtol=0, atol=1e-6)
+    assert torch.equal(again, tiled) and len(made) == tiles
 
 
 def test_bad_tiles_are_clear_errors():
     with pytest.raises(ValueError, match='multiple of 8'):
-        tiled_network(pointwise_network(), 20, 4)
+        tiled_steps(pointwise_network(), {}, 20, 4)
     with pytest.raises(ValueError, match='overlap'):
-        tiled_network(pointwise_network(), 16, 16)
+        tiled_steps(pointwise_network(), {}, 16, 16)
 
 
 def test_model_restores_in_tiles_close_to_one_pass():
@@ -60,11 +71,10 @@ def test_model_restores_in_tiles_close_to_one_pass():
     model = MODELS.build(cfg).eval()
     inputs = {'degraded': torch.rand(1, 3, 40, 56) * 2 - 1}
     whole = model.restore(inputs)
-    model.set_tiling(24, 8)
-    tiled = model.restore(inputs)
+    tiled = model.pipeline.replace(tile=24, tile_overlap=8).restore(model, inputs)
     assert tiled.shape == whole.shape and torch.isfinite(tiled).all()
     assert 0 < (tiled - whole).abs().mean() < 0.5 * whole.abs().mean()  # attention sees a tile
-    model.set_tiling(None)
+    assert model.pipeline.tile is None  # the model's own pipeline is unchanged
     torch.testing.assert_close(model.restore(inputs), whole, rtol=0, atol=0)
 
 

@@ -75,9 +75,9 @@ def parse_args(argv=None):
 def main(argv=None) -> int:
     args = parse_args(argv)
     import torch
-    from rf.cli.benchmarking import (apply_math, build_benchmark_model, compare_steps,
-                                 loader_throughput, matmul_gflops, measure_inference,
-                                 measure_training, output_differences, train_shape)
+    from rf.cli.benchmarking import (build_benchmark_model, compare_steps, math_pipeline,
+                                     loader_throughput, matmul_gflops, measure_inference,
+                                     measure_training, output_differences, train_shape)
     from rf.cli.config_loading import load_config
 
     cfg = load_config(args.config, cfg_options=args.cfg_options, required=('model',),
@@ -98,14 +98,15 @@ def main(argv=None) -> int:
         # The plain variant stands for the authors' code: eager, whatever --compile says.
         models[name] = build_benchmark_model(cfg, device, fast_path=fast,
                                              compile=args.compile and fast)
-        apply_math(models[name], args.math, args.channels_last)
+        pipeline = math_pipeline(models[name], args.math, args.channels_last)
         if name == 'plain':  # the same weights, so that the outputs can be compared
             models[name].load_state_dict(models['fast'].state_dict())
         row = dict(config=args.config, variant=name, device=str(device), height=size[0],
                    width=size[1], batch=args.batch or 1, math=args.math,
                    channels_last=args.channels_last, matmul_gflops=round(peak, 1),
                    malloc_env=malloc_env())
-        row.update(measure_inference(models[name], size, args.batch or 1, args.runs, args.warmup))
+        row.update(measure_inference(models[name], size, args.batch or 1, args.runs, args.warmup,
+                                     pipeline=pipeline))
         report(row, args.json)
     if args.compare_plain:
         # Timed in turns, so that the machine's slow spells do not favour either variant.
@@ -121,7 +122,7 @@ def main(argv=None) -> int:
         patch = tuple(args.size) if args.size else patch
         batch = args.batch or batch
         model = build_benchmark_model(cfg, device, fast_path=True, compile=args.compile)
-        apply_math(model, 'fp32' if args.math == 'fp32' else 'tf32', args.channels_last)
+        math_pipeline(model, 'fp32' if args.math == 'fp32' else 'tf32', args.channels_last)
         with torch.enable_grad():
             row = dict(config=args.config, variant='train', device=str(device), height=patch[0],
                        width=patch[1], batch=batch, math=args.math,

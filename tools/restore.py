@@ -104,9 +104,10 @@ def main(argv=None) -> int:
     require_keys(cfg, ('model',), args.config, 'restoring')
     device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
     model = init_model(cfg, args.checkpoint, device=device, seed=args.seed)
+    pipeline = None
     if args.tile is not None:
         try:
-            model.set_tiling(args.tile, args.tile_overlap)
+            pipeline = model.pipeline.replace(tile=args.tile, tile_overlap=args.tile_overlap)
         except ValueError as error:
             raise SystemExit(f'--tile/--tile-overlap: {error}')
 
@@ -120,7 +121,7 @@ def main(argv=None) -> int:
         except ImageReadError as error:
             failed.append((path, str(error)))
         else:
-            write_rgb(restore_image(model, image), outputs[path])
+            write_rgb(restore_image(model, image, pipeline=pipeline), outputs[path])
             restored += 1
         progress.update()
     sys.stderr.write('\n')

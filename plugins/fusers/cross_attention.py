@@ -1,9 +1,9 @@
 """First-party plugin: the ``cross_attention`` fuser. ``x_t`` alone is the network input; the
 condition (and the mask) are encoded into context tokens that the backbone attends to.
 
-Protocol (see :mod:`rf.models.fused_input`): the fuser returns
-``FusedInput(input=x_t, context=tokens)`` with tokens (B, N, context_dim), and
-:meth:`Resfusion.network` calls ``backbone(x_t, t - 1, context=tokens)``. The backbone must be
+Protocol (see :mod:`rf.models.fused_input`): ``encode`` turns the condition into tokens (B, N,
+context_dim) once per image, ``fuse`` returns ``FusedInput(input=x_t, context=tokens)`` at each
+step, and the model calls ``backbone(x_t, t - 1, context=tokens)``. The backbone must be
 built with the same ``context_dim`` (``ResfusionUNet`` and ``TimmUNet`` take it) and with
 ``in_channels`` = the image's channels, since the condition is not concatenated.
 """
@@ -12,7 +12,7 @@ from typing import Optional
 import torch
 from torch import nn
 
-from rf.models.fused_input import FusedInput
+from rf.models.fused_input import BaseFuser, FusedInput
 from rf.nn import MASK_ENCODINGS, POSITION_FEATURES, encode_shadow_mask, grid_position_features
 from rf.plugins import hookimpl
 
@@ -45,7 +45,7 @@ class ConditionEncoder(nn.Module):
         return self.layers(image)
 
 
-class CrossAttentionFuser(nn.Module):
+class CrossAttentionFuser(BaseFuser):
     """Fuse by cross-attention: the backbone gets ``x_t`` and attends to tokens of the condition.
 
     The condition and the mask (encoded as the ``concat`` fuser does, :mod:`rf.nn.mask_encoding`)
@@ -89,13 +89,16 @@ class CrossAttentionFuser(nn.Module):
         """Channels of the network input, i.e. the backbone's ``in_channels``: those of x_t."""
         return x_channels
 
-    def forward(self, x_t: torch.Tensor, condition: Optional[torch.Tensor] = None,
-                mask: Optional[torch.Tensor] = None) -> FusedInput:
-        return FusedInput(x_t, self.encode(condition, mask, batch=x_t.shape[0]))
+    def fuse(self, x_t: torch.Tensor, encoded: torch.Tensor) -> FusedInput:
+        """``x_t`` as the network input, the tokens as its context."""
+        if encoded.shape[0] != x_t.shape[0]:
+            raise ValueError(f'cross_attention fuser: the condition has {encoded.shape[0]} '
+                             f'image(s) for a batch of {x_t.shape[0]} in x_t.')
+        return FusedInput(x_t, encoded)
 
-    def encode(self, condition: Optional[torch.Tensor], mask: Optional[torch.Tensor],
-               batch: int) -> torch.Tensor:
-        """Context tokens (B, N, context_dim) of the condition and mask."""
+    def encode(self, condition: Optional[torch.Tensor],
+               mask: Optional[torch.Tensor]) -> torch.Tensor:
+        """Context tokens (B, N, context_dim) of the condition and mask, once per image."""
         if condition is None:
             raise ValueError('The cross_attention fuser needs a condition to encode, and this '
                              "task gives none: use fuser=dict(type='concat') for tasks without a "
@@ -104,10 +107,10 @@ class CrossAttentionFuser(nn.Module):
         if mask is not None:
             parts.append(encode_shadow_mask(mask) if self.mask_encoding else mask)
         for name, part in zip(('condition', 'mask'), parts):
-            if part.shape[0] != batch or part.shape[-2:] != condition.shape[-2:]:
+            if part.shape[0] != condition.shape[0] or part.shape[-2:] != condition.shape[-2:]:
                 raise ValueError(f'cross_attention fuser: the {name} has shape '
-                                 f'{tuple(part.shape)}, which does not match the batch ({batch}) '
-                                 f'or the condition {tuple(condition.shape)}.')
+                                 f'{tuple(part.shape)}, which does not match the condition '
+                                 f'{tuple(condition.shape)} in batch or size.')
         image = torch.cat([part.to(condition.dtype) for part in parts], dim=1)
         expected = self.cond_channels + self.mask_channels
         if image.shape[1] != expected:

@@ -6,11 +6,11 @@ from typing import Optional, Sequence
 import numpy as np
 import torch
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmengine.runner import EpochBasedTrainLoop
 
 from rf.datasets.image_io import write_rgb
 from rf.metrics.protocols.base import QUANTIZE_MODES, quantize as quantize_image
+from rf.models.pipeline import TRAJECTORY_KEY
 from rf.registry import HOOKS
 
 
@@ -76,21 +76,32 @@ class SaveRestoredImagesHook(Hook):
         self.scale = float(scale)
         self.count = 0
         self._folder = out_dir
-
-    @staticmethod
-    def _model(runner):
-        return runner.model.module if is_model_wrapper(runner.model) else runner.model
+        self._trajectories_left = 0
 
     def _start(self, runner, folder: str) -> None:
         self.count = 0
         self._folder = folder
-        if self.trajectory:
-            self._model(runner).trajectories_wanted = self.trajectory
+        self._trajectories_left = self.trajectory
+
+    def _ask_for_trajectories(self, data_batch: Optional[dict]) -> None:
+        """Mark the batch's first samples (while some are still wanted) so that the model's
+        pipeline returns their reverse trajectory: the request travels with the data."""
+        for sample in (data_batch or {}).get('data_samples') or []:
+            if self._trajectories_left <= 0:
+                return
+            sample.set_metainfo({TRAJECTORY_KEY: True})
+            self._trajectories_left -= 1
 
     def _finish(self, runner) -> None:
-        model = self._model(runner)
-        if hasattr(model, 'trajectories_wanted'):
-            model.trajectories_wanted = 0
+        self._trajectories_left = 0
+
+    def before_test_iter(self, runner, batch_idx: int, data_batch: Optional[dict] = None) -> None:
+        if self.phase == 'test':
+            self._ask_for_trajectories(data_batch)
+
+    def before_val_iter(self, runner, batch_idx: int, data_batch: Optional[dict] = None) -> None:
+        if self.phase == 'val':
+            self._ask_for_trajectories(data_batch)
 
     def before_test_epoch(self, runner) -> None:
         if self.phase == 'test':

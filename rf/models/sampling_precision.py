@@ -5,12 +5,11 @@ and about 50x slower (DESIGN §5), so the defaults are off. Only the network cal
 the sampler's arithmetic between steps stays in float32.
 """
 from contextlib import nullcontext
-from typing import Callable, Dict, Optional
+from typing import Dict, Optional
 
 import torch
 
 AUTOCAST_DTYPES = {'fp16': torch.float16, 'bf16': torch.bfloat16}
-NetworkFn = Callable[[torch.Tensor, torch.Tensor, Dict[str, torch.Tensor]], torch.Tensor]
 
 
 def is_channels_last(module: torch.nn.Module) -> bool:
@@ -38,25 +37,25 @@ class SamplingPrecision:
         """Put the backbone's weights in the chosen layout, once, when the model is built: then
         the DDP wrapper and the optimizer see them so from the start, and no validation changes
         the layout of a live, distributed model (each conversion would also copy every
-        weight)."""
+        weight). A no-op when the layout is already right."""
         if self.channels_last and not is_channels_last(backbone):
             backbone.to(memory_format=torch.channels_last)
 
-    def wrap(self, network: NetworkFn, backbone: torch.nn.Module) -> NetworkFn:
-        """``network`` run under the chosen precision and layout, returning float32."""
-        if not self.active:
-            return network
-        self.prepare(backbone)  # a no-op unless the setting changed after the model was built
+    def layout(self, value):
+        """A 4-D tensor in the chosen memory format; anything else unchanged."""
+        if self.channels_last and torch.is_tensor(value) and value.dim() == 4:
+            return value.contiguous(memory_format=torch.channels_last)
+        return value
 
-        def run(x_t: torch.Tensor, t: torch.Tensor, inputs: Dict[str, torch.Tensor]):
-            if self.channels_last:
-                x_t = x_t.contiguous(memory_format=torch.channels_last)
-                inputs = {key: value.contiguous(memory_format=torch.channels_last)
-                          if torch.is_tensor(value) and value.dim() == 4 else value
-                          for key, value in inputs.items()}
-            context = (torch.autocast(x_t.device.type, dtype=AUTOCAST_DTYPES[self.autocast])
-                       if self.autocast else nullcontext())
-            with context:
-                prediction = network(x_t, t, inputs)
-            return prediction.float().contiguous()
-        return run
+    def layout_inputs(self, inputs: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+        return {key: self.layout(value) for key, value in inputs.items()} \
+            if self.channels_last else inputs
+
+    def context(self, device_type: str):
+        """Autocast to the chosen dtype on ``device_type``, or nothing."""
+        return (torch.autocast(device_type, dtype=AUTOCAST_DTYPES[self.autocast])
+                if self.autocast else nullcontext())
+
+    def finish(self, prediction: torch.Tensor) -> torch.Tensor:
+        """The network's output as the sampler wants it: float32, contiguous."""
+        return prediction.float().contiguous() if self.active else prediction
