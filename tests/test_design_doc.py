@@ -10,27 +10,8 @@ SCANNED = ('rf', 'plugins', 'tools', 'configs', 'tests')
 EXTRA_FILES = ('README.md',)
 TEXT_SUFFIXES = {'.py', '.sh', '.md', '.cfg', '.toml', '.txt', '.yaml', '.yml', '.ini'}
 
-# The files other engineers were editing when the citations were replaced (a folder ends in /):
-# they may still cite the old notes outside the repository. Each owner replaces such a citation
-# with the matching section of docs/design.md and removes the entry. Do not add to this list.
-OLD_CITATIONS_ALLOWED = (
-    'plugins/backbones/resfusion_unet/',
-    'plugins/fusers/',
-    'rf/models/',
-    'rf/inference.py',
-    'rf/engine/save_images_hook.py',
-    'rf/cli/benchmarking.py',
-    'tools/benchmark.py',
-    'tests/test_fast_path.py',
-    'tests/test_winograd.py',
-    'tests/test_resfusion_unet.py',
-    'tests/test_mixed_precision.py',
-    'tests/test_cuda.py',
-    'tests/test_benchmark.py',
-    'tests/test_resfusion_model.py',
-    'tests/test_concat_fuser.py',
-    'tests/test_cross_attention.py',
-)
+# Files allowed to cite the old notes outside the repository (a folder ends in /): none left.
+OLD_CITATIONS_ALLOWED = ()
 
 HEADING = re.compile(r'^(##|###) (\d+(?:\.\d+)?)\.? ', re.MULTILINE)
 # "docs/design.md §1", "docs/design.md §2.3, §3.2", "docs/design.md §1.5 and §3.2"

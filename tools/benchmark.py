@@ -48,7 +48,7 @@ def parse_args(argv=None):
                         help='also time the config\'s train_dataloader alone (needs its '
                         'data_root), to compare with the training step')
     parser.add_argument('--compare-plain', action='store_true',
-                        help='also time the backbone with its fast path off (DESIGN §2 computed '
+                        help='also time the backbone with its fast path off (docs/design.md §2.1 computed '
                         'literally, as the authors\' code does) on the same weights, and report '
                         'the speed-up and how far the outputs differ (one step, relative: '
                         'step_rel_diff; the whole restoration: image_abs_diff)')

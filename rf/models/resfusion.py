@@ -26,7 +26,7 @@ _COMPILED = weakref.WeakKeyDictionary()
 
 def compiled_backbone(backbone: torch.nn.Module, options: dict, device: torch.device):
     """``torch.compile(backbone, **options)``, built once per backbone. On CPU, inductor's layout
-    optimisation is turned off: it makes these convolutions slower (DESIGN §5)."""
+    optimisation is turned off: it makes these convolutions slower (docs/design.md §7)."""
     if backbone not in _COMPILED:
         if device.type == 'cpu':
             import torch._inductor.config as inductor_config

@@ -1,7 +1,7 @@
 """How the network runs while sampling: mixed precision (autocast) and the channels-last layout.
 
 Both are for GPUs (tensor cores want fp16/bf16 in channels-last); on this CPU bf16 is emulated
-and about 50x slower (DESIGN §5), so the defaults are off. Only the network call is affected:
+and about 50x slower (docs/design.md §7), so the defaults are off. Only the network call is affected:
 the sampler's arithmetic between steps stays in float32.
 """
 from contextlib import nullcontext
