@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
@@ -87,6 +88,24 @@ def test_compiled_macs_are_counted_as_the_compiled_graph_runs():
     with torch.no_grad():
         model.compile_options = None
         assert count_compiled_macs(model, lambda: model.backbone(x, t)) == compiled
+
+
+def test_the_plain_variant_comes_from_the_backbone_protocol():
+    """--compare-plain asks the backbone for ``literal()``; one without it is a clear error."""
+    from rf.cli.benchmarking import build_benchmark_model
+    model = dict(type='Resfusion', fuser=dict(type='concat'), task=dict(type='restoration'),
+                 schedule=dict(type='linear', T=12),
+                 backbone=dict(type='ResfusionUNet', dim=8, dim_mults=(1, 2), groups=4))
+    cpu = torch.device('cpu')
+    fast = build_benchmark_model(Config(dict(model=model)), cpu)
+    plain = build_benchmark_model(Config(dict(model=model)), cpu, fast_path=False)
+    assert fast.backbone.fast_path and not plain.backbone.fast_path
+    assert list(plain.state_dict()) == list(fast.state_dict())
+    ddim = dict(model, backbone=dict(type='DDIMUNet', in_channels=6, ch=8, ch_mult=(1, 2),
+                                     norm_groups=4))
+    assert build_benchmark_model(Config(dict(model=ddim)), cpu) is not None
+    with pytest.raises(ValueError, match=r'DDIMUNet provides no literal\(\).*--compare-plain'):
+        build_benchmark_model(Config(dict(model=ddim)), cpu, fast_path=False)
 
 
 def test_math_options_set_tf32_autocast_and_layout(tmp_path):

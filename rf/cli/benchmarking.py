@@ -17,14 +17,26 @@ from rf.registry import MODELS
 def build_benchmark_model(cfg: Config, device: torch.device, fast_path: bool = True,
                           compile: bool = False) -> torch.nn.Module:
     """The config's model (random weights) on ``device`` in eval mode; ``fast_path=False``
-    switches a backbone that has one (``set_fast_path``) to its literal formulation."""
+    gives it its backbone's reference formulation, for ``--compare-plain``.
+
+    The backbone protocol (optional methods a backbone may provide; the benchmark knows
+    nothing else of a backbone's internals):
+
+    * ``literal()``: a copy of the network that computes its reference formulation (for the
+      paper's U-Net, the authors' code, literally) with the same parameter names and values.
+      A backbone without it has no plain variant, and ``fast_path=False`` says so.
+    * ``as_compiled()``: a context manager in which the eager network computes what
+      torch.compile's graph of it computes, where the two differ (see
+      :func:`count_compiled_macs`)."""
     with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'rf')):
         model = MODELS.build(cfg.model)
-    if hasattr(model.backbone, 'set_fast_path'):
-        model.backbone.set_fast_path(fast_path)
-    elif not fast_path:
-        raise ValueError(f'{type(model.backbone).__name__} has no plain/fast switch '
-                         '(set_fast_path), so --compare-plain does not apply to it.')
+    if not fast_path:
+        literal = getattr(model.backbone, 'literal', None)
+        if not callable(literal):
+            raise ValueError(f'{type(model.backbone).__name__} provides no literal() (a copy '
+                             'computing its reference formulation), so --compare-plain does '
+                             'not apply to it.')
+        model.backbone = literal()
     if compile:
         model.compile_options = dict(model.compile_options or {})
     return model.to(device).eval()
@@ -144,19 +156,19 @@ def count_macs(fn: Callable[[], object]) -> int:
 def count_compiled_macs(model: torch.nn.Module, fn: Callable[[], object]) -> int:
     """:func:`count_macs` of ``fn`` as the model runs it. Counted on the eager backbone: under
     the counter's module hooks torch.compile would build (and keep) a graph unlike the one that
-    is timed. A compiled ResfusionUNet convolves directly (Winograd runs only in eager mode), so
-    the count does too."""
+    is timed. For a compiled model the count is taken inside the backbone's ``as_compiled()``
+    when it has one (:func:`build_benchmark_model`): the paper's U-Net, for one, convolves
+    directly when compiled, where its eager forward takes Winograd's route."""
+    import contextlib
     compile_options, model.compile_options = model.compile_options, None
-    winograd = getattr(model.backbone, 'winograd_min_channels', None)
-    switch_off = compile_options is not None and winograd is not None
-    if switch_off:
-        model.backbone.set_winograd_min_channels(None)
+    as_compiled = getattr(model.backbone, 'as_compiled', None)
+    context = (as_compiled() if compile_options is not None and callable(as_compiled)
+               else contextlib.nullcontext())
     try:
-        return count_macs(fn)
+        with context:
+            return count_macs(fn)
     finally:
         model.compile_options = compile_options
-        if switch_off:
-            model.backbone.set_winograd_min_channels(winograd)
 
 
 def reset_peak_memory(device: torch.device) -> None:
