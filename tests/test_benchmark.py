@@ -109,19 +109,19 @@ def test_the_plain_variant_comes_from_the_backbone_protocol():
 
 
 def test_math_options_set_tf32_autocast_and_layout(tmp_path):
-    from rf.cli.benchmarking import amp_optim_wrapper, apply_math
+    from rf.cli.benchmarking import amp_optim_wrapper, math_pipeline
     config = tmp_path / 'tiny.py'
     config.write_text(TINY.format(repo=REPO_ROOT))
     with DefaultScope.overwrite_default_scope('rf'):
         model = MODELS.build(Config.fromfile(str(config)).model)
     saved = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
     try:
-        apply_math(model, 'fp32', channels_last=False)
+        pipeline = math_pipeline(model, 'fp32', channels_last=False)
         assert not torch.backends.cuda.matmul.allow_tf32 and not torch.backends.cudnn.allow_tf32
-        assert model.precision.autocast is None
-        apply_math(model, 'bf16', channels_last=True)
+        assert pipeline.precision.autocast is None
+        pipeline = math_pipeline(model, 'bf16', channels_last=True)
         assert torch.backends.cuda.matmul.allow_tf32 and torch.backends.cudnn.allow_tf32
-        assert model.precision.autocast == 'bf16'
+        assert pipeline.precision.autocast == 'bf16' and model.pipeline.precision.autocast is None
         assert model.backbone.init_conv.weight.is_contiguous(memory_format=torch.channels_last)
     finally:
         torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = saved

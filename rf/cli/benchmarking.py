@@ -45,19 +45,20 @@ def build_benchmark_model(cfg: Config, device: torch.device, fast_path: bool = T
 MATH_CHOICES = ('fp32', 'tf32', 'fp16', 'bf16')
 
 
-def apply_math(model: torch.nn.Module, math: str, channels_last: bool) -> None:
-    """Run ``model``'s network in ``math``: ``fp32`` (no TF32 anywhere), ``tf32`` (TF32 in
-    convolutions and matrix products, rf's training default on GPUs: CudaSettingsHook), or
-    autocast to ``fp16``/``bf16`` (with TF32 for what stays fp32); ``channels_last`` stores the
-    backbone and its inputs channels-last. Only the network call is affected, as in sampling."""
+def math_pipeline(model: torch.nn.Module, math: str, channels_last: bool):
+    """The model's restoration pipeline with its network in ``math``: ``fp32`` (no TF32
+    anywhere), ``tf32`` (TF32 in convolutions and matrix products, rf's training default on
+    GPUs: CudaSettingsHook), or autocast to ``fp16``/``bf16`` (with TF32 for what stays fp32);
+    ``channels_last`` stores the backbone (converted now) and its inputs channels-last. TF32 is
+    a process-wide setting; the model itself is left as it is."""
     from rf.engine.cuda_settings import set_tf32
-    from rf.models.sampling_precision import SamplingPrecision
     if math not in MATH_CHOICES:
         raise ValueError(f'math={math!r}: choose one of {MATH_CHOICES}.')
     set_tf32(math != 'fp32')
-    model.precision = SamplingPrecision(math if math in ('fp16', 'bf16') else None,
-                                        channels_last)
-    model.precision.prepare(model.backbone)
+    pipeline = model.pipeline.replace(autocast=math if math in ('fp16', 'bf16') else None,
+                                      channels_last=channels_last)
+    pipeline.precision.prepare(model.backbone)
+    return pipeline
 
 
 def amp_optim_wrapper(cfg_optim_wrapper: dict, math: str) -> dict:
@@ -116,14 +117,16 @@ def step_inputs(model: torch.nn.Module, batch: int, size: Tuple[int, int]):
 
 def compare_steps(models: Dict[str, torch.nn.Module], size: Tuple[int, int], batch: int,
                   runs: int, warmup: int) -> Dict[str, float]:
-    """Seconds per network step of several models on one input, timed in turns."""
+    """Seconds per network step of several models on one input, timed in turns (the condition
+    encoded once, as sampling does)."""
     first = next(iter(models.values()))
     device = next(first.parameters()).device
     inputs, x_t, t = step_inputs(first, batch, size)
     with torch.no_grad():
-        return interleaved_medians(
-            {name: (lambda m=model: m.network(x_t, t, inputs)) for name, model in models.items()},
-            device, runs, warmup)
+        steps = {name: model.pipeline.step_function(model, inputs)
+                 for name, model in models.items()}
+        return interleaved_medians({name: (lambda s=step: s(x_t, t))
+                                    for name, step in steps.items()}, device, runs, warmup)
 
 
 def output_differences(fast: torch.nn.Module, plain: torch.nn.Module, size: Tuple[int, int],
@@ -133,8 +136,9 @@ def output_differences(fast: torch.nn.Module, plain: torch.nn.Module, size: Tupl
     restoration, absolute (images in [-1, 1])."""
     inputs, x_t, t = step_inputs(fast, batch, size)
     with torch.no_grad():
-        expected = plain.network(x_t, t, inputs)
-        step = (fast.network(x_t, t, inputs) - expected).abs().max() / expected.abs().max()
+        expected = plain.pipeline.step_function(plain, inputs)(x_t, t)
+        step = ((fast.pipeline.step_function(fast, inputs)(x_t, t) - expected).abs().max()
+                / expected.abs().max())
         image = (fast.restore(inputs) - plain.restore(inputs)).abs().max()
     return dict(step_rel_diff=float(f'{step.item():.3g}'),
                 image_abs_diff=float(f'{image.item():.3g}'))
@@ -220,17 +224,20 @@ def fake_inputs(model: torch.nn.Module, batch: int, size: Tuple[int, int],
 
 
 def measure_inference(model: torch.nn.Module, size: Tuple[int, int], batch: int, runs: int,
-                      warmup: int) -> dict:
+                      warmup: int, pipeline=None) -> dict:
     """Parameters, MACs per step, seconds per network step and per restored image (all T'
-    steps of the sampler), achieved GFLOP/s and peak memory for a (batch, 3, H, W) input."""
+    steps of the sampler), achieved GFLOP/s and peak memory for a (batch, 3, H, W) input,
+    restored by ``pipeline`` (default: the model's own)."""
+    pipeline = pipeline or model.pipeline
     device = next(model.parameters()).device
     inputs, x_t, t = step_inputs(model, batch, size)
     with torch.no_grad():
         macs = count_compiled_macs(model, lambda: model.network(x_t, t, inputs))
         reset_peak_memory(device)
-        s_per_step = median_seconds(lambda: model.network(x_t, t, inputs), device, runs, warmup)
-        s_per_batch = median_seconds(lambda: model.restore(inputs), device, max(1, runs // 2),
-                                     warmup=0)  # the step runs warmed up
+        step = pipeline.step_function(model, inputs)
+        s_per_step = median_seconds(lambda: step(x_t, t), device, runs, warmup)
+        s_per_batch = median_seconds(lambda: pipeline.restore(model, inputs), device,
+                                     max(1, runs // 2), warmup=0)  # the step runs warmed up
     return dict(params=sum(p.numel() for p in model.parameters()),
                 macs_per_step=macs // batch, steps=model.sampler.num_steps,
                 s_per_step=round(s_per_step, 4), s_per_image=round(s_per_batch / batch, 4),
