@@ -11,7 +11,8 @@ from mmengine.registry import DefaultScope
 from torch import nn
 
 from conftest import REPO_ROOT
-from rf.cli.benchmarking import count_macs, interleaved_medians, train_shape
+from rf.cli.benchmarking import count_macs, train_shape
+from rf.cli.timing import interleaved_medians
 from rf.registry import MODELS
 
 TINY = """

@@ -75,9 +75,10 @@ def parse_args(argv=None):
 def main(argv=None) -> int:
     args = parse_args(argv)
     import torch
-    from rf.cli.benchmarking import (build_benchmark_model, compare_steps, math_pipeline,
-                                     loader_throughput, matmul_gflops, measure_inference,
-                                     measure_training, output_differences, train_shape)
+    from rf.cli.benchmarking import (build_benchmark_model, compare_steps, loader_throughput,
+                                     math_pipeline, measure_inference, measure_training,
+                                     output_differences, train_shape)
+    from rf.cli.timing import matmul_gflops
     from rf.cli.config_loading import load_config
 
     cfg = load_config(args.config, cfg_options=args.cfg_options, required=('model',),

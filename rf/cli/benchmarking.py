@@ -2,15 +2,16 @@
 
 Timings are for reports, never for tests; tests check that the numbers are computed right.
 """
-import statistics
 import time
-from typing import Callable, Dict, Optional, Tuple
+from typing import Callable, Dict, Tuple
 
 import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmengine.structures import BaseDataElement
 
+from rf.cli.timing import (interleaved_medians, median_seconds, peak_memory_mb,
+                           reset_peak_memory)
 from rf.registry import MODELS
 
 
@@ -67,44 +68,6 @@ def amp_optim_wrapper(cfg_optim_wrapper: dict, math: str) -> dict:
         return cfg_optim_wrapper
     return dict(cfg_optim_wrapper, type='GuardedAmpOptimWrapper',
                 dtype='float16' if math == 'fp16' else 'bfloat16')
-
-
-def synchronize(device: torch.device) -> None:
-    if device.type == 'cuda':
-        torch.cuda.synchronize(device)
-
-
-def median_seconds(fn: Callable[[], object], device: torch.device, runs: int,
-                   warmup: int) -> float:
-    """The median wall time of ``runs`` calls of ``fn`` after ``warmup`` untimed ones."""
-    for _ in range(warmup):
-        fn()
-    synchronize(device)
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        synchronize(device)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def interleaved_medians(fns: Dict[str, Callable[[], object]], device: torch.device, runs: int,
-                        warmup: int) -> Dict[str, float]:
-    """Median seconds of each function, timed in turns (a, b, a, b, ...) so that a slow spell
-    of the machine hits all of them alike: the fair way to compare two variants."""
-    for fn in fns.values():
-        for _ in range(warmup):
-            fn()
-    times = {name: [] for name in fns}
-    for _ in range(runs):
-        for name, fn in fns.items():
-            synchronize(device)
-            start = time.perf_counter()
-            fn()
-            synchronize(device)
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def step_inputs(model: torch.nn.Module, batch: int, size: Tuple[int, int]):
@@ -173,41 +136,6 @@ def count_compiled_macs(model: torch.nn.Module, fn: Callable[[], object]) -> int
             return count_macs(fn)
     finally:
         model.compile_options = compile_options
-
-
-def reset_peak_memory(device: torch.device) -> None:
-    """Start a new peak: CUDA's allocator counter, or the process's peak RSS on Linux."""
-    if device.type == 'cuda':
-        torch.cuda.reset_peak_memory_stats(device)
-        return
-    try:
-        with open('/proc/self/clear_refs', 'w') as handle:
-            handle.write('5')
-    except OSError:
-        pass  # not Linux: the peak then counts from the start of the process
-
-
-def peak_memory_mb(device: torch.device) -> Optional[float]:
-    """Peak tensor memory on CUDA; peak resident memory of the process on CPU (MiB)."""
-    if device.type == 'cuda':
-        return torch.cuda.max_memory_allocated(device) / 2 ** 20
-    try:
-        with open('/proc/self/status') as handle:
-            for line in handle:
-                if line.startswith('VmHWM:'):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    import resource
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def matmul_gflops(device: torch.device, n: int = 2048, runs: int = 5) -> float:
-    """The practical fp32 peak: GFLOP/s of an n x n matrix product on ``device``."""
-    a = torch.randn(n, n, device=device)
-    b = torch.randn(n, n, device=device)
-    seconds = median_seconds(lambda: torch.mm(a, b), device, runs, warmup=2)
-    return 2 * n ** 3 / seconds / 1e9
 
 
 def fake_inputs(model: torch.nn.Module, batch: int, size: Tuple[int, int],
