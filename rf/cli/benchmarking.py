@@ -2,6 +2,7 @@
 
 Timings are for reports, never for tests; tests check that the numbers are computed right.
 """
+import copy
 import time
 from typing import Callable, Dict, Tuple
 
@@ -28,9 +29,12 @@ def build_benchmark_model(cfg: Config, device: torch.device, fast_path: bool = T
       A backbone without it has no plain variant, and ``fast_path=False`` says so.
     * ``as_compiled()``: a context manager in which the eager network computes what
       torch.compile's graph of it computes, where the two differ (see
-      :func:`count_compiled_macs`)."""
+      :func:`count_step_macs`)."""
+    model_cfg = copy.deepcopy(cfg.model)
+    if compile:
+        model_cfg['compile'] = model_cfg.get('compile') or True
     with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'rf')):
-        model = MODELS.build(cfg.model)
+        model = MODELS.build(model_cfg)
     if not fast_path:
         literal = getattr(model.backbone, 'literal', None)
         if not callable(literal):
@@ -38,8 +42,6 @@ def build_benchmark_model(cfg: Config, device: torch.device, fast_path: bool = T
                              'computing its reference formulation), so --compare-plain does '
                              'not apply to it.')
         model.backbone = literal()
-    if compile:
-        model.compile_options = dict(model.compile_options or {})
     return model.to(device).eval()
 
 
@@ -120,22 +122,21 @@ def count_macs(fn: Callable[[], object]) -> int:
     return counter.get_total_flops() // 2
 
 
-def count_compiled_macs(model: torch.nn.Module, fn: Callable[[], object]) -> int:
-    """:func:`count_macs` of ``fn`` as the model runs it. Counted on the eager backbone: under
-    the counter's module hooks torch.compile would build (and keep) a graph unlike the one that
-    is timed. For a compiled model the count is taken inside the backbone's ``as_compiled()``
-    when it has one (:func:`build_benchmark_model`): the paper's U-Net, for one, convolves
-    directly when compiled, where its eager forward takes Winograd's route."""
+def count_step_macs(model: torch.nn.Module, inputs: Dict[str, torch.Tensor], x_t: torch.Tensor,
+                    t: torch.Tensor) -> int:
+    """:func:`count_macs` of one network step as the model runs it. Counted on the eager
+    backbone (``step_function(..., eager=True)``): under the counter's module hooks
+    torch.compile would build (and keep) a graph unlike the one that is timed. For a model
+    configured with ``compile`` the count is taken inside the backbone's ``as_compiled()`` when
+    it has one (:func:`build_benchmark_model`): the paper's U-Net, for one, convolves directly
+    when compiled, where its eager forward takes Winograd's route."""
     import contextlib
-    compile_options, model.compile_options = model.compile_options, None
     as_compiled = getattr(model.backbone, 'as_compiled', None)
-    context = (as_compiled() if compile_options is not None and callable(as_compiled)
+    context = (as_compiled() if model.compile_options is not None and callable(as_compiled)
                else contextlib.nullcontext())
-    try:
-        with context:
-            return count_macs(fn)
-    finally:
-        model.compile_options = compile_options
+    step = model.step_function(inputs, eager=True)
+    with context:
+        return count_macs(lambda: step(x_t, t))
 
 
 def fake_inputs(model: torch.nn.Module, batch: int, size: Tuple[int, int],
@@ -160,7 +161,7 @@ def measure_inference(model: torch.nn.Module, size: Tuple[int, int], batch: int,
     device = next(model.parameters()).device
     inputs, x_t, t = step_inputs(model, batch, size)
     with torch.no_grad():
-        macs = count_compiled_macs(model, lambda: model.network(x_t, t, inputs))
+        macs = count_step_macs(model, inputs, x_t, t)
         reset_peak_memory(device)
         step = pipeline.step_function(model, inputs)
         s_per_step = median_seconds(lambda: step(x_t, t), device, runs, warmup)

@@ -112,11 +112,13 @@ class Resfusion(BaseModel):
         """The reverse process (the pipeline's)."""
         return self.pipeline.sampler
 
-    def step_function(self, inputs: Dict[str, torch.Tensor]) -> Callable:
+    def step_function(self, inputs: Dict[str, torch.Tensor], eager: bool = False) -> Callable:
         """``(x_t, t) -> prediction`` for this batch: the condition is encoded here, once (the
         fuser's ``encode``), and each call fuses it with ``x_t`` and runs the backbone at 1-based
         steps ``t``: ``backbone(input, t - 1)``, plus ``context=`` when the fuser returns a
-        :class:`FusedInput` with context tokens (the protocol: :mod:`rf.models.fused_input`)."""
+        :class:`FusedInput` with context tokens (the protocol: :mod:`rf.models.fused_input`).
+        ``eager=True`` runs the backbone uncompiled even when ``compile`` is configured (to
+        count its operations, say)."""
         condition, mask = self.task.condition(inputs)
         encoded = self.fuser.encode(condition, mask)
         backbone = self.backbone
@@ -124,7 +126,7 @@ class Resfusion(BaseModel):
 
         def step(x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
             net = backbone
-            if self.compile_options is not None:
+            if self.compile_options is not None and not eager:
                 net = compiled_backbone(backbone, self.compile_options, x_t.device)
             fused = self.fuser.fuse(x_t, encoded)
             if isinstance(fused, FusedInput):

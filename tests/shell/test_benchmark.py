@@ -45,6 +45,7 @@ def test_train_shape_reads_the_crop_and_batch():
     assert train_shape(cfg) == ((96, 96), 8)
 
 
+@pytest.mark.slow
 def test_benchmark_tool_reports_json_rows(tmp_path):
     config = tmp_path / 'tiny.py'
     config.write_text(TINY.format(repo=REPO_ROOT))
@@ -71,24 +72,26 @@ def test_benchmark_tool_reports_json_rows(tmp_path):
 
 def test_compiled_macs_are_counted_as_the_compiled_graph_runs():
     """Winograd runs only in eager mode, so a compiled network's count is the direct one."""
-    from rf.cli.benchmarking import count_compiled_macs
+    from rf.cli.benchmarking import count_step_macs
     from rf.registry import MODELS
-    model = MODELS.build(dict(
-        type='Resfusion', fuser=dict(type='concat'), task=dict(type='restoration'),
-        schedule=dict(type='linear', T=12),
-        backbone=dict(type='ResfusionUNet', dim=8, dim_mults=(1, 2), groups=4,
-                      winograd_min_channels=8))).eval()
-    x, t = torch.randn(1, 6, 16, 16), torch.tensor([1])
+
+    def build(compile, winograd=8):
+        torch.manual_seed(0)
+        return MODELS.build(dict(
+            type='Resfusion', fuser=dict(type='concat'), task=dict(type='restoration'),
+            schedule=dict(type='linear', T=12), compile=compile,
+            backbone=dict(type='ResfusionUNet', dim=8, dim_mults=(1, 2), groups=4,
+                          winograd_min_channels=winograd))).eval()
+    inputs, x_t, t = {'degraded': torch.randn(1, 3, 16, 16)}, torch.randn(1, 3, 16, 16), \
+        torch.tensor([1])
     with torch.no_grad():
-        eager = count_compiled_macs(model, lambda: model.backbone(x, t))
-        model.compile_options = {}
-        compiled = count_compiled_macs(model, lambda: model.backbone(x, t))
+        eager = count_step_macs(build(False), inputs, x_t, t)
+        compiled_model = build(True)
+        compiled = count_step_macs(compiled_model, inputs, x_t, t)
+        direct = count_step_macs(build(False, winograd=None), inputs, x_t, t)
     assert compiled != eager  # the eager count has Winograd's products and transforms
-    assert model.backbone.winograd_min_channels == 8 and model.compile_options == {}
-    model.backbone.set_winograd_min_channels(None)
-    with torch.no_grad():
-        model.compile_options = None
-        assert count_compiled_macs(model, lambda: model.backbone(x, t)) == compiled
+    assert compiled == direct
+    assert compiled_model.backbone.winograd_min_channels == 8  # counting left it as it was
 
 
 def test_the_plain_variant_comes_from_the_backbone_protocol():
