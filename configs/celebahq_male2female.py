@@ -3,7 +3,7 @@
 # drawn at random (a new pairing every epoch), and the network sees x_t alone (no condition).
 # configs/afhq_dog2cat.py's bases; only the data and the length differ: linear T=134 -> T'=50,
 # the RDDM U-Net on 3 input channels, AdamW 1.1e-4 at batch 32, cosine to 3e-5, clip 1.0,
-# EMA 0.9999 (tests/test_configs.py checks that nothing else differs).
+# EMA 0.9999 (tests/configs/test_configs.py checks that nothing else differs).
 #   python tools/train.py configs/celebahq_male2female.py --cfg-options \
 #       train_dataloader.dataset.data_root=/data/celeba_hq \
 #       val_dataloader.dataset.data_root=/data/celeba_hq

@@ -2,7 +2,7 @@
 # U-Net (in_channels=3); a small conv encoder, trained with the model, turns the degraded image
 # into context tokens at 1/8 of its size, and cross-attention blocks in the U-Net's middle and
 # deepest level attend to them. Everything else is configs/lol.py's (its bases;
-# tests/test_configs.py checks that nothing else differs): resnoise target, T=12 -> 5 steps,
+# tests/configs/test_configs.py checks that nothing else differs): resnoise target, T=12 -> 5 steps,
 # 256 patches, AdamW 1.1e-4 at batch 32, cosine to 3e-5, clip 1.0, 5000 epochs.
 _base_ = ['_base_/default_runtime.py', '_base_/models/resfusion_unet.py',
           '_base_/datasets/paired_restoration.py', '_base_/schedules/paper_restoration.py']

@@ -2,7 +2,7 @@
 # encoder is timm.create_model('convnext_tiny', features_only=True) and whose decoder takes the
 # diffusion step (scale/shift in every block). Any timm architecture name works in `encoder`
 # (resnet34, efficientnet_b3, ...; BatchNorm encoders need batches > 1). Everything else is
-# configs/lol.py's (its bases; tests/test_configs.py checks that nothing else differs): concat
+# configs/lol.py's (its bases; tests/configs/test_configs.py checks that nothing else differs): concat
 # fusion [x_t, x̂0], resnoise target, T=12 -> 5 steps, 256 patches, AdamW 1.1e-4 at batch 32,
 # cosine to 3e-5, clip 1.0, 5000 epochs.
 # ImageNet weights from a local file (never downloaded), e.g. timm's convnext_tiny

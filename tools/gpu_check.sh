@@ -9,7 +9,7 @@
 # Steps (each logged to OUT/<step>.log, its exit code and seconds to OUT/steps.tsv; a failing
 # step does not stop the others):
 #   env        torch, CUDA, GPU and driver (OUT/env.json, nvidia-smi)
-#   cuda_tests the tests marked `cuda` (tests/test_cuda.py; skipped without a GPU)
+#   cuda_tests the tests marked `cuda` (tests/runtime/test_cuda.py; skipped without a GPU)
 #   benchmark  tools/benchmark.py configs/lol.py at 256x256 and 600x400, batch 1 and 8 (TF32);
 #              fp32, bf16 and bf16 channels-last at 256x256 batch 8; the training step (TF32,
 #              bf16); compile (OUT/benchmark.jsonl)
@@ -115,7 +115,7 @@ json.dump(info, open('$OUT/env.json', 'w')); print(json.dumps(info))"
 command -v nvidia-smi > /dev/null && nvidia-smi > "$OUT/nvidia-smi.txt" 2>&1
 
 # cuda_tests (all skipped without a GPU: exit code 0)
-step cuda_tests "$PY" -m pytest -q -p no:cacheprovider -m cuda tests/test_cuda.py -rs
+step cuda_tests "$PY" -m pytest -q -p no:cacheprovider -m cuda tests/runtime/test_cuda.py -rs
 
 # benchmark
 benchmark() {

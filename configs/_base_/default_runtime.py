@@ -3,7 +3,7 @@
 # they live in the schedule fragment (_base_/schedules/*.py), or in the leaf config for a
 # config with its own schedule (demo.py, cifar10.py), because MMEngine refuses a key defined by
 # two bases. Every schedule lists the same runtime hooks (timer, param_scheduler, sampler_seed,
-# cuda_settings); tests/test_configs.py keeps them equal.
+# cuda_settings); tests/configs/test_configs.py keeps them equal.
 default_scope = 'rf'
 
 env_cfg = dict(

@@ -36,8 +36,9 @@ class ProtocolMetric(BaseMetric):
     """The scores of one evaluation protocol (see :mod:`rf.metrics.protocols`).
 
     Args:
-        protocol: a registered name (``'lol'``, ``'lol_256'``, ``'lol_gtmean'``, ``'raindrop'``,
-            ``'raindrop_256'``, ``'istd'``, ``'istd_256'``) or a config dict with options.
+        protocol: a registered name (the core's ``'rgb'``, the default; the dataset plugins'
+            ``'lol'``, ``'lol_256'``, ``'lol_gtmean'``, ``'raindrop'``, ``'raindrop_256'``,
+            ``'istd'``, ``'istd_256'``) or a config dict with options.
         quantize: ``'floor'`` (the authors' truncation, default) or ``'round'``.
         lpips: ``'auto'`` (when weights are there), True (required) or False (never; the default,
             keeps validation fast). Only protocols whose script reports LPIPS compute it.
@@ -46,7 +47,7 @@ class ProtocolMetric(BaseMetric):
 
     default_prefix = ''
 
-    def __init__(self, protocol: Union[str, dict, EvalProtocol] = 'lol', quantize: str = 'floor',
+    def __init__(self, protocol: Union[str, dict, EvalProtocol] = 'rgb', quantize: str = 'floor',
                  lpips: Union[bool, str] = False, source: str = 'pred',
                  device: Optional[str] = None, collect_device: str = COLLECT_DEVICE,
                  prefix: Optional[str] = None) -> None:

@@ -3,7 +3,7 @@
 # condition: 3 input channels) and the schedule is linear T=134, whose acceleration point is
 # T'=50 with the truncated schedule (√ᾱ_T' = 0.5 exactly; T=135..137 also give 50, untruncated):
 # python tools/print_schedule.py --T 134. A whole model, not an override of resfusion_unet.py:
-# MMEngine refuses a key defined by two bases (tests/test_configs.py keeps the two networks
+# MMEngine refuses a key defined by two bases (tests/configs/test_configs.py keeps the two networks
 # equal but for the input channels).
 model = dict(
     type='Resfusion',

@@ -4,7 +4,7 @@ in place, by changing the module's ``__class__``.
 A twin subclasses its literal class and adds no parameter or buffer, so a converted network
 keeps the very same Parameter objects under the same names: its state dict (keys and values),
 an optimizer built on it, an EMA copy and any hooks are unchanged. Only ``forward`` changes,
-to shortcuts that leave the output equal up to rounding (tests/test_fast_path.py)."""
+to shortcuts that leave the output equal up to rounding (tests/plugins/backbones/test_fast_path.py)."""
 import contextlib
 from typing import Iterator, Optional
 
