@@ -19,6 +19,7 @@ from typing import Optional
 import numpy as np
 
 from rf.metrics.protocols.base import EvalProtocol
+from rf.metrics.protocols.rgb import RgbProtocol
 from rf.metrics.protocols.scores import skimage_scores, y_scores_256
 
 GREY_WEIGHTS = np.array([0.299, 0.587, 0.114])
@@ -34,13 +35,11 @@ def match_mean_grey(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
     return np.clip(np.floor(scaled + 0.5), 0, 255).astype(np.uint8)
 
 
-class LolProtocol(EvalProtocol):
+class LolProtocol(RgbProtocol):
+    """The core's ``rgb`` scores, plus LPIPS as ``Measure.py`` reports it."""
     name = 'lol'
     follows = 'eval/lowlight_eval/Measure.py'
     has_lpips = True
-
-    def compute(self, pred, gt, mask: Optional[np.ndarray] = None):
-        return skimage_scores(pred, gt)
 
 
 class Lol256Protocol(EvalProtocol):
