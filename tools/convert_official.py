@@ -20,6 +20,9 @@ import torch
 from rf.checkpoint import UnsafeCheckpointError, load_checkpoint_file
 
 SOURCE_PREFIX = 'denoising_module.'
+LICENCE_NOTE = ("note: converted weights are derived from the authors' checkpoint and keep its "
+                "licence (CC BY-NC-SA 4.0 on github.com/nkicsl/Resfusion: non-commercial use, "
+                "attribution, same licence for derivatives); see NOTICE.")
 
 
 class ConversionError(ValueError):
@@ -91,6 +94,7 @@ def main(argv=None) -> int:
         print(f'error: {exc}', file=sys.stderr)
         return 1
     print(f'wrote {args.dst}: ResfusionUNet({", ".join(f"{k}={v}" for k, v in config.items())})')
+    print(LICENCE_NOTE)
     return 0
 
 

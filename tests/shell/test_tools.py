@@ -52,7 +52,9 @@ def test_convert_official_round_trip(tmp_path, capsys):
     make_lightning_checkpoint(tmp_path / 'authors.ckpt', theirs)
     tool = load_tool('convert_official')
     assert tool.main([str(tmp_path / 'authors.ckpt'), str(tmp_path / 'ours.pth')]) == 0
-    assert 'dim=8, dim_mults=(1, 2, 4), in_channels=8' in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert 'dim=8, dim_mults=(1, 2, 4), in_channels=8' in printed
+    assert 'CC BY-NC-SA 4.0' in printed  # converted weights keep the authors' licence
 
     converted = torch.load(tmp_path / 'ours.pth', weights_only=True)
     assert converted['meta']['backbone']['type'] == 'ResfusionUNet'
