@@ -87,7 +87,10 @@ def plot_curves(scalars_path: str, out_path: str, metric: str = 'PSNR') -> str:
 
 @HOOKS.register_module()
 class PlotCurvesHook(Hook):
-    """Write ``WORK_DIR/curves.png`` (loss, learning rate, validation metric) after training."""
+    """Write ``WORK_DIR/curves.png`` (loss, learning rate, validation metric) after training.
+
+    ``after_train``, not ``after_run``: a run that only tests (tools/test.py with a training
+    config) has no curves to draw and says nothing."""
 
     priority = 'VERY_LOW'
 
@@ -96,7 +99,7 @@ class PlotCurvesHook(Hook):
         self.filename = filename
 
     @master_only
-    def after_run(self, runner) -> None:
+    def after_train(self, runner) -> None:
         scalars = find_scalars(runner.log_dir)
         if scalars is None:
             runner.logger.warning('PlotCurvesHook: no vis_data/scalars.json (is LocalVisBackend '
