@@ -3,6 +3,8 @@
 MMEngine stores a few non-tensor objects in its checkpoints (its ``HistoryBuffer`` and some numpy
 scalars and arrays in the message hub); those, and nothing else, are allowed. A checkpoint that
 carries any other Python object is refused with a message naming it, and none of its code runs.
+Published weights (``.safetensors``, :mod:`rf.zoo.safetensors_io`) and ``hf://OWNER/REPO[/FILE]``
+(:mod:`rf.zoo.hub`) are accepted wherever a checkpoint path is.
 """
 import builtins
 import os
@@ -43,10 +45,25 @@ def default_allowed_globals() -> List[object]:
     return allowed
 
 
-def load_checkpoint_file(path: str, map_location='cpu', extra_allowed: Iterable[object] = ()):
-    """Load ``path`` with ``weights_only=True`` and the allow-list; clear errors, never code."""
+def resolve_checkpoint_path(path) -> str:
+    """``path`` as a local file: ``hf://...`` is fetched through the Hugging Face cache; a
+    missing file is a :class:`FileNotFoundError` naming it."""
+    path = os.fspath(path)
+    if path.startswith('hf://'):
+        from rf.zoo.hub import resolve_hub_path
+        path = resolve_hub_path(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f'Checkpoint file not found: {path}')
+    return path
+
+
+def load_checkpoint_file(path: str, map_location='cpu', extra_allowed: Iterable[object] = ()):
+    """Load ``path`` with ``weights_only=True`` and the allow-list; clear errors, never code.
+    A ``.safetensors`` file (or ``hf://`` path) gives ``{'state_dict': ..., 'meta': ...}``."""
+    path = resolve_checkpoint_path(path)
+    from rf.zoo.safetensors_io import is_safetensors, load_safetensors
+    if is_safetensors(path):
+        return load_safetensors(path, map_location)
     allowed = default_allowed_globals() + list(extra_allowed)
     try:
         with torch.serialization.safe_globals(allowed):

@@ -63,7 +63,8 @@ def load_weights(model: torch.nn.Module, path: str) -> None:
 
 def init_model(config: Union[str, Config], checkpoint: Optional[str] = None,
                device: str = 'cpu', seed: Optional[int] = None) -> torch.nn.Module:
-    """Build ``config``'s model on ``device`` in eval mode, with ``checkpoint``'s weights;
+    """Build ``config``'s model on ``device`` in eval mode, with ``checkpoint``'s weights (a
+    ``.pth``, a published ``.safetensors`` or ``hf://OWNER/REPO[/FILE]``, docs/model_zoo.md);
     ``seed`` is the sampling seed (the config's ``model.sampler.seed``)."""
     cfg = Config.fromfile(config) if isinstance(config, str) else copy.deepcopy(config)
     if seed is not None:

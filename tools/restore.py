@@ -30,7 +30,8 @@ from rf.cli.arguments import tool_parser  # noqa: E402
 def parse_args(argv=None):
     parser = tool_parser(__doc__)
     parser.add_argument('config', help='the config the checkpoint was trained with')
-    parser.add_argument('checkpoint', help='the checkpoint (.pth)')
+    parser.add_argument('checkpoint', help='the checkpoint: .pth, published .safetensors or '
+                        'hf://OWNER/REPO[/FILE] (docs/model_zoo.md)')
     parser.add_argument('input', help='an image, or a folder of images')
     parser.add_argument('outdir', help='where the restored PNGs go (created if needed)')
     parser.add_argument('--seed', type=int, default=0,
@@ -80,13 +81,16 @@ def main(argv=None) -> int:
     from mmengine.config import Config
     from mmengine.utils import ProgressBar
 
+    from rf.checkpoint import resolve_checkpoint_path
     from rf.datasets.image_io import ImageReadError, read_rgb, write_rgb
     from rf.inference import init_model, restore_image
 
     if not osp.isfile(args.config):
         raise SystemExit(f'Config file not found: {args.config}')
-    if not osp.isfile(args.checkpoint):
-        raise SystemExit(f'Checkpoint file not found: {args.checkpoint}')
+    try:  # hf://... becomes its file in the Hugging Face cache
+        checkpoint = resolve_checkpoint_path(args.checkpoint)
+    except FileNotFoundError as error:
+        raise SystemExit(str(error))
     images, others = list_inputs(args.input)
     if not images:
         raise SystemExit(f'No images found in {args.input}.')
@@ -103,7 +107,7 @@ def main(argv=None) -> int:
         cfg.merge_from_dict(args.cfg_options)
     require_keys(cfg, ('model',), args.config, 'restoring')
     device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
-    model = init_model(cfg, args.checkpoint, device=device, seed=args.seed)
+    model = init_model(cfg, checkpoint, device=device, seed=args.seed)
     pipeline = None
     if args.tile is not None:
         try:

@@ -23,7 +23,8 @@ if __name__ == '__main__':  # glibc malloc defaults (rf/cli/malloc_defaults.py)
 
 from rf.engine.distributed import finish_distributed  # noqa: E402
 from rf.cli.errors import run_cli  # noqa: E402
-from rf.cli.arguments import add_common_arguments, checkpoint_path, tool_parser  # noqa: E402
+from rf.checkpoint import resolve_checkpoint_path  # noqa: E402
+from rf.cli.arguments import add_common_arguments, tool_parser  # noqa: E402
 from rf.cli.config_loading import load_config  # noqa: E402
 from rf.engine.runner_setup import build_runner  # noqa: E402
 from rf.inference import check_weights  # noqa: E402
@@ -32,7 +33,8 @@ from rf.inference import check_weights  # noqa: E402
 def parse_args(argv=None):
     parser = tool_parser(__doc__)
     parser.add_argument('config', help='the experiment config')
-    parser.add_argument('checkpoint', help='the checkpoint (.pth) to evaluate')
+    parser.add_argument('checkpoint', help='the checkpoint to evaluate: .pth, published '
+                        '.safetensors or hf://OWNER/REPO[/FILE] (docs/model_zoo.md)')
     parser.add_argument('--out-dir', help='save restored images (and input | restored | ground '
                         'truth grids in OUT_DIR/grids) here')
     parser.add_argument('--no-grid', action='store_true',
@@ -87,7 +89,11 @@ def main(argv=None) -> dict:
                       required=('model', 'test_dataloader', 'test_evaluator', 'test_cfg'))
     if args.trajectory and not args.out_dir:
         raise SystemExit('--trajectory needs --out-dir (where the strips go).')
-    cfg.load_from = checkpoint_path(args.checkpoint)
+    try:  # hf://... becomes its file in the Hugging Face cache
+        checkpoint = resolve_checkpoint_path(args.checkpoint)
+    except FileNotFoundError as error:
+        raise SystemExit(str(error))
+    cfg.load_from = checkpoint
     cfg.resume = False
     if args.out_dir:
         hooks = list(cfg.get('custom_hooks', []))
@@ -99,7 +105,7 @@ def main(argv=None) -> dict:
     runner = build_runner(cfg)
     # MMEngine loads load_from non-strictly (a warning, then the test runs on random weights);
     # a checkpoint for another network is refused here, naming the first mismatched keys.
-    check_weights(getattr(runner.model, 'module', runner.model), args.checkpoint)
+    check_weights(getattr(runner.model, 'module', runner.model), checkpoint)
     metrics = runner.test()
     if runner.rank == 0:
         os.makedirs(runner.work_dir, exist_ok=True)
