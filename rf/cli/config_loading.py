@@ -6,16 +6,16 @@ from typing import Mapping, Optional, Sequence
 from mmengine.config import Config
 
 from rf.cli.config_checks import require_keys, unknown_override_keys
+from rf.cli.config_names import resolve_config
 
 
 def load_config(path: str, *, cfg_options: Optional[Mapping] = None, launcher: str = 'none',
                 work_dir: Optional[str] = None, required: Sequence[str] = (),
                 purpose: str = '') -> Config:
-    """Read ``path``, apply ``cfg_options`` (warning about keys the config does not have),
+    """Read ``path`` (or the shipped config of that name), apply ``cfg_options`` (warning about keys the config does not have),
     check that the ``required`` keys are there (for ``purpose``, named in the error), and set
     the launcher and the work dir (default ``work_dirs/<config name>``)."""
-    if not osp.isfile(path):
-        raise SystemExit(f'Config file not found: {path}')
+    path = resolve_config(path)  # a path, or the name of a config shipped with rf
     cfg = Config.fromfile(path)
     if cfg_options:
         for warning in unknown_override_keys(cfg, cfg_options):
