@@ -25,10 +25,11 @@ def resolve_config(name_or_path: str) -> str:
         return name_or_path
     name = osp.basename(name_or_path)
     stem = name[:-3] if name.endswith('.py') else name
-    if name == name_or_path or name_or_path == f'configs/{name}':
-        shipped = SHIPPED_DIR / f'{stem}.py'
-        if shipped.is_file():
-            return str(shipped)
+    if name != name_or_path and name_or_path != f'configs/{name}':  # a path, not a name
+        raise SystemExit(f'Config file not found: {name_or_path}')
+    shipped = SHIPPED_DIR / f'{stem}.py'
+    if shipped.is_file():
+        return str(shipped)
     known = ', '.join(shipped_configs()) or 'none found'
     raise SystemExit(f'Config file not found: {name_or_path} (nor a config of that name shipped '
                      f'with rf: {known}).')
