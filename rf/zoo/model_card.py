@@ -78,9 +78,23 @@ def metric_lines(metrics: Dict[str, Tuple[float, str]]) -> List[str]:
     return lines
 
 
+def licence_lines(converted: bool, started_from: Optional[str]) -> List[str]:
+    lines = [AUTHORS_LICENCE if converted else RF_LICENCE]
+    if started_from and not converted:
+        lines.append(f'Training started from `{_shown_path(started_from)}` (load_from): that '
+                     "file's licence applies too; weights converted from the authors' checkpoint "
+                     'keep CC BY-NC-SA 4.0 through fine-tuning.')
+    return lines + ['The data the model was trained on may carry terms of its own.']
+
+
+def _shown_path(path: str) -> str:
+    return path if '://' in path else path.replace('\\', '/').rsplit('/', 1)[-1]
+
+
 def render_model_card(name: str, weights_file: str, sha256: str, weights_kind: str, cfg,
                       meta: dict, metrics: Dict[str, Tuple[float, str]],
-                      machine: Optional[str], parameters: int) -> str:
+                      machine: Optional[str], parameters: int,
+                      started_from: Optional[str] = None) -> str:
     """The card's Markdown text (deterministic for the same inputs)."""
     model = cfg.get('model') or {}
     converted = 'converted_from' in meta
@@ -106,8 +120,7 @@ def render_model_card(name: str, weights_file: str, sha256: str, weights_kind: s
            f'`{meta["converted_from"]}` (tools/convert_official.py), not trained with rf']
           if converted else training_lines(cfg, meta, machine)), '',
         '## Metrics', '', *metric_lines(metrics), '',
-        '## Licence', '', AUTHORS_LICENCE if converted else RF_LICENCE,
-        'The data the model was trained on may carry terms of its own.', '',
+        '## Licence', '', *licence_lines(converted, started_from), '',
         '## Loading', '',
         '```python',
         'from rf.inference import init_model, restore_image',

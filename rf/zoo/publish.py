@@ -39,8 +39,9 @@ def _safe_name(name: str) -> str:
 
 
 def resolve_config(meta: dict, config: Union[str, Config, None], source: str
-                   ) -> Tuple[Config, str]:
-    """``(config, name)``: the given config (file or object), else the one MMEngine recorded."""
+                   ) -> Tuple[Config, str, Optional[str]]:
+    """``(config, name, load_from)``: the given config (file or object), else the one MMEngine
+    recorded; ``load_from`` is the weights the run started from, before it is cleared."""
     if isinstance(config, Config):
         cfg = copy.deepcopy(config)
         name = osp.splitext(osp.basename(cfg.filename or 'model'))[0]
@@ -56,9 +57,10 @@ def resolve_config(meta: dict, config: Union[str, Config, None], source: str
                            'give the one it was trained with (--config CONFIG).')
     if 'model' not in cfg:
         raise PublishError(f'The config for {source} has no model.')
+    started = cfg.get('load_from')
     cfg._cfg_dict.pop('work_dir', None)  # the publisher's folder means nothing elsewhere
     cfg.merge_from_dict(_CLEARED)
-    return cfg, _safe_name(name)
+    return cfg, _safe_name(name), str(started) if started else None
 
 
 def check_against_config(cfg: Config, state: dict, source: str) -> int:
@@ -117,7 +119,7 @@ def publish(checkpoint_path: str, out_dir: str, config: Union[str, Config, None]
                            else str(exc)) from None
     state, kind = published_weights(checkpoint, checkpoint_path)
     meta = checkpoint.get('meta') if isinstance(checkpoint.get('meta'), dict) else {}
-    cfg, name = resolve_config(dict(meta), config, checkpoint_path)
+    cfg, name, started_from = resolve_config(dict(meta), config, checkpoint_path)
     tensors = portable_tensors(state, checkpoint_path)
     parameters = check_against_config(cfg, tensors, checkpoint_path)
     data = safetensors_bytes(tensors, metadata=dict(format='pt', producer='rf publish',
@@ -126,7 +128,7 @@ def publish(checkpoint_path: str, out_dir: str, config: Union[str, Config, None]
     weights_file = f'{name}_{sha256[:8]}{SUFFIX}'
     found, machine = _gather_metrics(checkpoint_path, _training_step(cfg, meta), metrics)
     card = render_model_card(name, weights_file, sha256, kind, cfg, dict(meta), found, machine,
-                             parameters)
+                             parameters, started_from)
     files = {weights_file: data, CONFIG_FILE: cfg.pretty_text.encode(),
              CARD_FILE: card.encode()}
     _refuse_conflicts(out_dir, files)

@@ -131,3 +131,15 @@ def test_converted_weights_keep_the_authors_licence(tmp_path, tiny):
                      config=tiny_config())
     card = open(result['model_card']).read()
     assert 'CC BY-NC-SA 4.0' in card and 'resfusion_lol.ckpt' in card
+
+
+def test_fine_tuned_weights_name_what_they_started_from(tmp_path, tiny):
+    cfg, averaged, raw = tiny
+    started = tiny_config()
+    started.load_from = '/data/converted/lol_official.pth'
+    checkpoint = save_mmengine_checkpoint(tmp_path / 'iter_4.pth', started, averaged, raw)
+    result = publish(str(checkpoint), str(tmp_path / 'zoo'))
+    card = open(result['model_card']).read()
+    assert 'Training started from `lol_official.pth` (load_from)' in card
+    assert 'Apache-2.0' in card and 'keep CC BY-NC-SA 4.0 through fine-tuning' in card
+    assert Config.fromfile(result['config']).load_from is None
