@@ -1,4 +1,4 @@
-"""``hf://OWNER/REPO[@REVISION][/FILE]``: a published model on the Hugging Face Hub, as a local file.
+"""``hf://OWNER/REPO[@REVISION][/FILE]``: a model published on the Hugging Face Hub, as a file.
 
 Resolved with ``huggingface_hub`` and its cache, so ``HF_HOME``, ``HF_HUB_CACHE`` and
 ``HF_HUB_OFFLINE=1`` work as for any Hub library: a file already in the cache is used without the

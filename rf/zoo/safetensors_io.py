@@ -54,8 +54,9 @@ def portable_tensors(state: Dict[str, object], source: str) -> Dict[str, torch.T
     refuses shared storage, e.g. tied weights); anything that is not a tensor is refused."""
     others = [key for key, value in state.items() if not torch.is_tensor(value)]
     if others:
-        raise CheckpointError(f'{source}: the weights hold non-tensor entries ({", ".join(others[:5])})'
-                              '; only tensors can be published.')
+        named = ', '.join(others[:5])
+        raise CheckpointError(f'{source}: the weights hold non-tensor entries ({named}); only '
+                              'tensors can be published.')
     return {key: value.detach().to('cpu').contiguous().clone() for key, value in state.items()}
 
 
