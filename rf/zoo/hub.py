@@ -97,8 +97,12 @@ def _missing_repo(path: str, exc: Exception) -> CheckpointError:
 def resolve_hub_path(path: str) -> str:
     """The local (cached) file ``path`` names, downloaded into the cache when needed."""
     from huggingface_hub import hf_hub_download
-    from huggingface_hub.errors import (EntryNotFoundError, LocalEntryNotFoundError,
-                                        RepositoryNotFoundError, RevisionNotFoundError)
+    from huggingface_hub.errors import (
+        EntryNotFoundError,
+        LocalEntryNotFoundError,
+        RepositoryNotFoundError,
+        RevisionNotFoundError,
+    )
     hub = parse_hub_path(path)
     if hub.filename is None:
         hub = hub._replace(filename=_default_file(path, hub))

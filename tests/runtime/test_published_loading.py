@@ -3,8 +3,8 @@ load_from scheme, and hf://OWNER/REPO[/FILE] from a Hugging Face cache prepared 
 (HF_HUB_OFFLINE, no network)."""
 import pytest
 import torch
-
 from published_models import fill_hub_cache, tiny_config, tiny_weights
+
 from rf.checkpoint import CheckpointError, load_checkpoint_file, resolve_checkpoint_path
 from rf.inference import check_weights, init_model
 from rf.zoo.hub import parse_hub_path

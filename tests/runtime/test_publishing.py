@@ -6,9 +6,8 @@ import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
+from published_models import save_mmengine_checkpoint, tiny_config, tiny_weights, write_run_logs
 
-from published_models import (save_mmengine_checkpoint, tiny_config, tiny_weights,
-                              write_run_logs)
 from rf.checkpoint import CheckpointError, load_checkpoint_file
 from rf.inference import init_model, restore_image
 from rf.zoo.publish import PublishError, publish

@@ -5,8 +5,8 @@ import json
 import cv2
 import numpy as np
 import pytest
-
 from published_models import fill_hub_cache
+
 from tiny_training import make_tiny_setup, run, run_restore, val_metrics
 
 EMA = ("custom_hooks = [dict(type='RNGStateHook'), dict(type='EMAHook', "
