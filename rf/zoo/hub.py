@@ -74,7 +74,8 @@ def _cached_files(path: str, hub: HubPath) -> List[str]:
 def _default_file(path: str, hub: HubPath) -> str:
     from huggingface_hub import constants, list_repo_files
     from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError
-    if not constants.is_offline_mode():
+    offline = getattr(constants, 'is_offline_mode', lambda: constants.HF_HUB_OFFLINE)()
+    if not offline:  # is_offline_mode: huggingface_hub >= 1.0
         try:
             files = list_repo_files(hub.repo_id, revision=hub.revision)
         except (RepositoryNotFoundError, RevisionNotFoundError) as exc:
