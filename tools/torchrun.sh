@@ -1,9 +1,24 @@
 #!/usr/bin/env bash
 # Shared by dist_train.sh and dist_test.sh: run SCRIPT on NUM_PROCS processes through torchrun.
-# Usage: tools/torchrun.sh NUM_PROCS SCRIPT [script args...]
+# Usage: tools/torchrun.sh [--max-restarts N] NUM_PROCS SCRIPT [script args...]
 # Several machines: set NNODES, NODE_RANK, MASTER_ADDR and PORT on each (PORT defaults to a free
 # one on a single machine). GPUs use NCCL; CPU-only machines run NUM_PROCS gloo processes.
+# --max-restarts N (N > 0; dist_train.sh's MAX_RESTARTS): elastic torchrun, which restarts all
+# workers up to N times after one fails, with a c10d rendezvous at MASTER_ADDR:PORT (NODE_RANK is
+# then assigned by the rendezvous; RDZV_ID, default rf-PORT, must be the same on every machine).
 set -euo pipefail
+MAX_RESTARTS=0
+if [ "${1:-}" = --max-restarts ]; then
+    MAX_RESTARTS=${2:-}
+    shift 2 || shift $#
+fi
+case "$MAX_RESTARTS" in
+    ''|*[!0-9]*) echo "$0: --max-restarts needs a number, got '$MAX_RESTARTS'" >&2; exit 2 ;;
+esac
+if [ $# -lt 2 ]; then
+    echo "usage: $0 [--max-restarts N] NUM_PROCS SCRIPT [script args...]" >&2
+    exit 2
+fi
 NPROCS=$1
 SCRIPT=$2
 shift 2
@@ -34,7 +49,12 @@ fi
 source "$root/tools/malloc_env.sh"
 # One thread per process unless told otherwise: N processes share the machine's cores.
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
+if [ "$MAX_RESTARTS" -gt 0 ]; then
+    placement=(--max-restarts="$MAX_RESTARTS" --rdzv-backend=c10d
+               --rdzv-endpoint="$MASTER_ADDR:$PORT" --rdzv-id="${RDZV_ID:-rf-$PORT}")
+else
+    placement=(--node_rank="$NODE_RANK" --master_addr="$MASTER_ADDR" --master_port="$PORT")
+fi
 exec "$python_bin" -m torch.distributed.run \
-    --nnodes="$NNODES" --node_rank="$NODE_RANK" --master_addr="$MASTER_ADDR" \
-    --nproc_per_node="$NPROCS" --master_port="$PORT" \
+    --nnodes="$NNODES" --nproc_per_node="$NPROCS" "${placement[@]}" \
     "$root/$SCRIPT" "$@" --launcher pytorch

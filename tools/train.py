@@ -8,6 +8,7 @@ Examples:
     python tools/train.py configs/lol.py --select-on val-split   # honest model selection
 Several GPUs (or CPU processes): tools/dist_train.sh CONFIG N [options].
 """
+import os
 import sys
 from pathlib import Path
 
@@ -19,7 +20,8 @@ if __name__ == '__main__':  # glibc malloc defaults (rf/cli/malloc_defaults.py)
 from rf.engine.distributed import finish_distributed  # noqa: E402
 from rf.cli.errors import run_cli  # noqa: E402
 from rf.engine.nonfinite_guard import NonFiniteLossError  # noqa: E402
-from rf.engine.resume import find_resume_checkpoint  # noqa: E402
+from rf.engine.resume import (  # noqa: E402
+    decide_resume, elastic_restart_count, find_resume_checkpoint)
 from rf.cli.arguments import add_common_arguments, checkpoint_path, tool_parser  # noqa: E402
 from rf.cli.config_loading import load_config  # noqa: E402
 from rf.engine.runner_setup import build_runner  # noqa: E402
@@ -62,15 +64,16 @@ def main(argv=None) -> None:
                                                     'rf.GuardedOptimWrapper')
         cfg.optim_wrapper.type = 'GuardedAmpOptimWrapper' if guarded else 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
-    if args.resume == 'auto':
-        # Resolved here, not by MMEngine: a copied work dir's last_checkpoint names the old path.
-        cfg.load_from = find_resume_checkpoint(cfg.work_dir)
-        cfg.resume = cfg.load_from is not None
-        if cfg.load_from is None:
-            print(f'--resume: no checkpoint in {cfg.work_dir}; training from the start.',
-                  file=sys.stderr)
-    elif args.resume:
-        cfg.resume, cfg.load_from = True, checkpoint_path(args.resume)
+    # Resolved here, not by MMEngine: a copied work dir's last_checkpoint names the old path, and
+    # a worker that torchrun restarted (dist_train.sh with MAX_RESTARTS) resumes unasked.
+    requested = args.resume if args.resume in (None, 'auto') else checkpoint_path(args.resume)
+    checkpoint, note = decide_resume(cfg.work_dir, requested)
+    if checkpoint:
+        cfg.resume, cfg.load_from = True, checkpoint
+    elif args.resume == 'auto' or elastic_restart_count() > 0:
+        cfg.resume = False  # nothing to resume: the config's load_from (weights only) still holds
+    if note and os.environ.get('RANK', '0') == '0':
+        print(note, file=sys.stderr)
     runner = build_runner(cfg)
     try:
         runner.train()
