@@ -2,7 +2,8 @@
 
 MMEngine 0.10 assumes GPUs: its ``init_dist`` calls ``torch.cuda.set_device`` and its runner hands
 DDP ``device_ids=[LOCAL_RANK]``. On a CPU-only machine rf starts the gloo process group itself
-(MMEngine then skips ``init_dist``) and wraps the model with ``device_ids=None``.
+(MMEngine then skips ``init_dist``) and wraps the model with ``device_ids=None``; under
+``--launcher slurm`` it first derives torchrun's variables from srun's, as MMEngine does on GPUs.
 
 CPU is never chosen silently where a GPU is visibly expected (NVIDIA device files, or
 ``CUDA_VISIBLE_DEVICES`` naming devices) but CUDA cannot be used (a driver too old for this torch
@@ -11,13 +12,13 @@ for the CPU with ``RF_DEVICE=cpu``.
 """
 import glob
 import os
+import subprocess
 
 import torch
 import torch.distributed as torch_dist
 from mmengine.model import MMDistributedDataParallel
 
 from rf.registry import MODEL_WRAPPERS
-
 
 CPU_REQUEST_ENV = 'RF_DEVICE'
 
@@ -75,6 +76,25 @@ def check_launch(processes: int) -> None:
             'one process per GPU; pass at most that many.')
 
 
+def torch_env_from_slurm() -> None:
+    """torchrun's variables from an srun task's, as MMEngine's slurm launcher sets them on GPUs:
+    RANK, WORLD_SIZE, LOCAL_RANK from SLURM_PROCID, SLURM_NTASKS, SLURM_LOCALID; MASTER_ADDR
+    (unless set) the job's first node; MASTER_PORT (unless set) 29500."""
+    needed = ('SLURM_PROCID', 'SLURM_NTASKS', 'SLURM_NODELIST')
+    missing = [k for k in needed if k not in os.environ]
+    if missing:
+        raise RuntimeError(f'--launcher slurm needs srun\'s environment; {", ".join(missing)} not '
+                           'set. Start through tools/slurm_train.sh or srun.')
+    os.environ['RANK'] = os.environ['SLURM_PROCID']
+    os.environ['WORLD_SIZE'] = os.environ['SLURM_NTASKS']
+    os.environ['LOCAL_RANK'] = os.environ.get('SLURM_LOCALID', '0')
+    os.environ.setdefault('MASTER_PORT', '29500')
+    if 'MASTER_ADDR' not in os.environ:
+        nodes = subprocess.run(['scontrol', 'show', 'hostnames', os.environ['SLURM_NODELIST']],
+                               capture_output=True, text=True, check=True).stdout.split()
+        os.environ['MASTER_ADDR'] = nodes[0]
+
+
 def init_cpu_distributed(launcher: str) -> bool:
     """Start a gloo process group from torchrun's environment when there is no GPU.
 
@@ -83,9 +103,12 @@ def init_cpu_distributed(launcher: str) -> bool:
     """
     if launcher == 'none' or torch.cuda.is_available() or torch_dist.is_initialized():
         return False
-    if launcher != 'pytorch':
+    if launcher == 'slurm':
+        torch_env_from_slurm()
+    elif launcher != 'pytorch':
         raise RuntimeError(f"On a machine without GPUs rf supports launcher='pytorch' (torchrun, "
-                           f"tools/dist_train.sh), not {launcher!r}.")
+                           f"tools/dist_train.sh) and 'slurm' (srun, tools/slurm_train.sh), not "
+                           f"{launcher!r}.")
     missing = [k for k in ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT') if k not in os.environ]
     if missing:
         raise RuntimeError(f'--launcher pytorch needs torchrun\'s environment; {", ".join(missing)} '
