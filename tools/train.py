@@ -17,13 +17,12 @@ if __name__ == '__main__':  # glibc malloc defaults (rf/cli/malloc_defaults.py)
     from rf.cli.malloc_defaults import reexec_with_malloc_defaults
     reexec_with_malloc_defaults()
 
-from rf.engine.distributed import finish_distributed  # noqa: E402
-from rf.cli.errors import run_cli  # noqa: E402
-from rf.engine.nonfinite_guard import NonFiniteLossError  # noqa: E402
-from rf.engine.resume import (  # noqa: E402
-    decide_resume, elastic_restart_count, find_resume_checkpoint)
 from rf.cli.arguments import add_common_arguments, checkpoint_path, tool_parser  # noqa: E402
 from rf.cli.config_loading import load_config  # noqa: E402
+from rf.cli.errors import run_cli  # noqa: E402
+from rf.engine.distributed import finish_distributed  # noqa: E402
+from rf.engine.nonfinite_guard import NonFiniteLossError  # noqa: E402
+from rf.engine.resume import decide_resume, elastic_restart_count, find_resume_checkpoint  # noqa: E402
 from rf.engine.runner_setup import build_runner  # noqa: E402
 
 
