@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Print a config as a run resolves it: ``python tools/print_config.py CONFIG [options]``.
 
-The command lives in ``rf.cli.commands.print_config`` (also ``rf print-config ...`` once rf is
+The command lives in ``rf.cli.commands.print_config`` (also ``rf config ...`` once rf is
 installed); this script runs it from a checkout, as OpenMMLab's tools/ are run. ``--help`` says more.
 """
 import os.path as osp

@@ -68,11 +68,19 @@ def main(argv=None) -> int:
     os.environ.setdefault('TORCHINDUCTOR_LAYOUT_OPTIMIZATION', '0')
     args = parse_args(argv)
     import torch
-    from rf.cli.benchmarking import (build_benchmark_model, compare_steps, loader_throughput,
-                                     math_pipeline, measure_inference, measure_training,
-                                     output_differences, train_shape)
-    from rf.cli.timing import matmul_gflops
+
+    from rf.cli.benchmarking import (
+        build_benchmark_model,
+        compare_steps,
+        loader_throughput,
+        math_pipeline,
+        measure_inference,
+        measure_training,
+        output_differences,
+        train_shape,
+    )
     from rf.cli.config_loading import load_config
+    from rf.cli.timing import matmul_gflops
 
     cfg = load_config(args.config, cfg_options=args.cfg_options, required=('model',),
                       purpose='benchmarking')

@@ -9,7 +9,6 @@ Examples:
 """
 import argparse
 import json
-import sys
 import warnings
 from dataclasses import asdict
 
