@@ -50,6 +50,10 @@ source "$root/tools/malloc_env.sh"
 # One thread per process unless told otherwise: N processes share the machine's cores.
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
 if [ "$MAX_RESTARTS" -gt 0 ]; then
+    # A fresh store for every attempt: with the agent's store shared (torch's default) the
+    # restarted workers can read the dead workers' addresses and fail to connect
+    # (pytorch/pytorch#167288; seen here as gloo's "connectFullMesh failed: Connection refused").
+    export TORCH_DISABLE_SHARE_RDZV_TCP_STORE="${TORCH_DISABLE_SHARE_RDZV_TCP_STORE:-1}"
     placement=(--max-restarts="$MAX_RESTARTS" --rdzv-backend=c10d
                --rdzv-endpoint="$MASTER_ADDR:$PORT" --rdzv-id="${RDZV_ID:-rf-$PORT}")
 else

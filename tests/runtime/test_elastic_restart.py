@@ -12,7 +12,7 @@ from rf.checkpoint import load_checkpoint_file
 from conftest import REPO_ROOT
 from tiny_training import PYTHON, make_tiny_setup
 
-pytestmark = pytest.mark.slow  # spawns training processes (~80 s on 2 cores)
+pytestmark = pytest.mark.slow  # spawns training processes (40-90 s on 2 shared cores)
 
 # 4 iterations, a checkpoint after each, EMA weights that resume must bring back, no validation.
 BASE = """
