@@ -15,6 +15,5 @@ if __name__ == '__main__':  # glibc malloc defaults (rf/cli/malloc_defaults.py)
 from rf.cli.commands.benchmark import main  # noqa: E402
 from rf.cli.errors import run_cli  # noqa: E402
 
-
 if __name__ == '__main__':
     sys.exit(run_cli(main))

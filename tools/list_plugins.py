@@ -10,8 +10,6 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout
 
 from rf.cli.commands.plugins import main  # noqa: E402
-from rf.cli.errors import run_cli  # noqa: E402
-
 
 if __name__ == '__main__':
     sys.exit(main())

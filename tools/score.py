@@ -12,6 +12,5 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from 
 from rf.cli.commands.score import main  # noqa: E402
 from rf.cli.errors import run_cli  # noqa: E402
 
-
 if __name__ == '__main__':
     sys.exit(run_cli(main))

@@ -7,6 +7,7 @@ from rf.models.fused_input import BaseFuser
 from rf.nn import MASK_ENCODINGS, encode_shadow_mask
 from rf.plugins import hookimpl
 
+
 class ConcatFuser(BaseFuser):
     """Fuse by channel concatenation, in the order ``x_t``, condition, mask.
 

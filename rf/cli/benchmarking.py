@@ -11,8 +11,7 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmengine.structures import BaseDataElement
 
-from rf.cli.timing import (interleaved_medians, median_seconds, peak_memory_mb,
-                           reset_peak_memory)
+from rf.cli.timing import interleaved_medians, median_seconds, peak_memory_mb, reset_peak_memory
 from rf.registry import MODELS
 
 

@@ -12,9 +12,10 @@ from rf.cli.config_names import resolve_config
 def load_config(path: str, *, cfg_options: Optional[Mapping] = None, launcher: str = 'none',
                 work_dir: Optional[str] = None, required: Sequence[str] = (),
                 purpose: str = '') -> Config:
-    """Read ``path`` (or the shipped config of that name), apply ``cfg_options`` (warning about keys the config does not have),
-    check that the ``required`` keys are there (for ``purpose``, named in the error), and set
-    the launcher and the work dir (default ``work_dirs/<config name>``)."""
+    """Read ``path`` (or the shipped config of that name), apply ``cfg_options`` (warning about
+    keys the config does not have), check that the ``required`` keys are there (for
+    ``purpose``, named in the error), and set the launcher and the work dir (default
+    ``work_dirs/<config name>``)."""
     path = resolve_config(path)  # a path, or the name of a config shipped with rf
     cfg = Config.fromfile(path)
     if cfg_options:

@@ -10,8 +10,7 @@ from rf.engine.checkpoint_hook import CrashSafeCheckpointHook
 from rf.engine.cuda_settings import CudaSettingsHook
 from rf.engine.curves import PlotCurvesHook
 from rf.engine.distributed import RfDistributedDataParallel, init_cpu_distributed
-from rf.engine.nonfinite_guard import (GuardedAmpOptimWrapper, GuardedOptimWrapper,
-                                       NonFiniteLossError)
+from rf.engine.nonfinite_guard import GuardedAmpOptimWrapper, GuardedOptimWrapper, NonFiniteLossError
 from rf.engine.rng_state_hook import RNGStateHook
 from rf.engine.safe_loading import install_safe_checkpoint_loader
 from rf.engine.save_images_hook import SaveRestoredImagesHook

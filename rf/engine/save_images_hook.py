@@ -9,7 +9,8 @@ from mmengine.hooks import Hook
 from mmengine.runner import EpochBasedTrainLoop
 
 from rf.datasets.image_io import write_rgb
-from rf.metrics.protocols.base import QUANTIZE_MODES, quantize as quantize_image
+from rf.metrics.protocols.base import QUANTIZE_MODES
+from rf.metrics.protocols.base import quantize as quantize_image
 from rf.models.pipeline import TRAJECTORY_KEY
 from rf.registry import HOOKS
 

@@ -12,7 +12,6 @@ import os
 import re
 from typing import Callable, Dict, Iterable, List, Optional, Tuple
 
-
 from rf.datasets.image_io import is_image_file, read_grey, read_rgb
 from rf.metrics.protocol_scoring import ProtocolScorer
 

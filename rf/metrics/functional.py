@@ -9,7 +9,8 @@ import torch.nn.functional as F
 
 
 def rgb_to_y(image: torch.Tensor) -> torch.Tensor:
-    """BT.601 luma of an RGB image (3, H, W) on 0-255: ``16 + 65.481R + 128.553G + 24.966B``, RGB in [0, 1]."""
+    """BT.601 luma of an RGB image (3, H, W) on 0-255: ``16 + 65.481R + 128.553G + 24.966B``,
+    RGB in [0, 1]."""
     rgb = image.double() / 255
     weights = torch.tensor([65.481, 128.553, 24.966], dtype=torch.float64, device=image.device)
     return 16 + (rgb * weights[:, None, None]).sum(0, keepdim=True)

@@ -21,8 +21,7 @@ rf's own backbones, fusers, datasets and tasks (``plugins/`` in the repository) 
 from typing import Iterable, List, Optional
 
 from rf.plugins.hookspecs import hookimpl, hookspec
-from rf.plugins.manager import (AUTOLOAD_ENV, ENTRY_POINT_GROUP, PluginInfo, RfPluginWarning,
-                                get_loader)
+from rf.plugins.manager import AUTOLOAD_ENV, ENTRY_POINT_GROUP, PluginInfo, RfPluginWarning, get_loader
 
 __all__ = [
     'hookimpl', 'hookspec', 'load_plugins', 'loaded_plugins', 'register_plugin', 'PluginInfo',

@@ -9,6 +9,7 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
 from rf.registry import DATASETS, MODELS
+
 from conftest import REPO_ROOT
 
 CONFIGS = sorted((REPO_ROOT / 'configs').glob('*.py'))

@@ -18,9 +18,10 @@ from mmengine.config import Config
 from mmengine.structures import BaseDataElement
 from torch import nn
 
-from conftest import REPO_ROOT
 from rf.checkpoint import load_checkpoint_file
 from rf.registry import MODELS
+
+from conftest import REPO_ROOT
 from tiny_training import run, val_metrics
 
 TARGETS = ['x0', 'residual']

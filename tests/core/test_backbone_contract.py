@@ -2,7 +2,6 @@
 plugin author's test can call (any size, step sensitivity per sample, clear channel error,
 gradients), and that it catches backbones breaking each part."""
 import pytest
-import torch
 from torch import nn
 
 from rf.registry import MODELS
@@ -19,8 +18,9 @@ FIRST_PARTY = [
 ]
 
 
-@pytest.mark.parametrize('name,kwargs,sizes', FIRST_PARTY, ids=[f'{f[0]}-{f[1].get("encoder", "")}'.rstrip('-')
-                                             for f in FIRST_PARTY])
+@pytest.mark.parametrize('name,kwargs,sizes', FIRST_PARTY,
+                         ids=[f'{f[0]}-{f[1].get("encoder", "")}'.rstrip('-')
+                              for f in FIRST_PARTY])
 def test_first_party_backbones_keep_the_contract(name, kwargs, sizes):
     net = check_backbone(MODELS.get(name), sizes=sizes, **kwargs)
     assert type(net).__name__ == name

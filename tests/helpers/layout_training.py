@@ -1,5 +1,6 @@
 """One-epoch train -> checkpoint -> tools/test.py runs of a dataset config on generated files
-in its official layout (shared by tests/plugins/datasets/test_istd.py and tests/plugins/datasets/test_raindrop.py)."""
+in its official layout (shared by tests/plugins/datasets/test_istd.py and
+tests/plugins/datasets/test_raindrop.py)."""
 import json
 
 from tiny_training import run

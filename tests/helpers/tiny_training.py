@@ -89,6 +89,7 @@ def save_untrained_checkpoint(config, path, seed=0, overrides=None):
     as ``--cfg-options`` takes them."""
     import torch
     from mmengine.config import Config
+
     from rf.inference import init_model
     cfg = Config.fromfile(str(config))
     if overrides:

@@ -3,12 +3,8 @@ import configparser
 import importlib
 
 import pytest
-import torch
-from mmengine.config import Config
 
 from conftest import REPO_ROOT
-from rf.diffusion import TruncatedSchedule
-from rf.registry import FUSERS, MODELS
 
 
 @pytest.fixture(scope='module')

@@ -9,7 +9,8 @@ import torch
 from rf.checkpoint import load_checkpoint_file
 from rf.engine import atomic_files
 from rf.engine.resume import find_resume_checkpoint
-from tiny_training import PYTHON, make_tiny_setup, run
+
+from tiny_training import make_tiny_setup, run
 
 # 8 iterations, a checkpoint every 2, only the newest 2 kept, and EMA weights that resume must
 # bring back too. One loader worker: resuming is then bit-exact (see test_end_to_end).

@@ -103,9 +103,10 @@ def test_mixed_precision_training_step_through_the_guarded_wrapper(dtype):
 
 
 def test_lpips_and_fid_on_cuda_match_the_cpu(tmp_path, monkeypatch):
-    from metric_weights import write_fake_hub_cache
     from rf.metrics.fid import build_fid_inception
     from rf.metrics.lpips import build_lpips_model, lpips_distance
+
+    from metric_weights import write_fake_hub_cache
     monkeypatch.setenv('TORCH_HOME', str(write_fake_hub_cache(tmp_path / 'torch_home')))
     rng = np.random.default_rng(3)
     a, b = (rng.integers(0, 256, (64, 64, 3), dtype=np.uint8) for _ in range(2))

@@ -5,8 +5,9 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from conftest import REPO_ROOT
 from rf.engine.cuda_settings import CudaSettingsHook, set_tf32
+
+from conftest import REPO_ROOT
 
 
 @pytest.fixture(autouse=True)

@@ -6,8 +6,9 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from conftest import REPO_ROOT
 from rf.checkpoint import load_checkpoint_file
+
+from conftest import REPO_ROOT
 from tiny_training import make_tiny_setup, run, val_metrics
 
 

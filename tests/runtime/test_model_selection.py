@@ -5,8 +5,9 @@ import pytest
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
-from lol_layout import write_lol_layout
 from rf.engine.model_selection import ModelSelectionError, select_on_validation_split
+
+from lol_layout import write_lol_layout
 
 PAPER_CONFIGS = ('configs/lol.py', 'configs/lolv2_real.py', 'configs/istd.py',
                  'configs/raindrop.py')

@@ -11,6 +11,7 @@ from mmengine.structures import BaseDataElement
 from rf.engine import curves, tensorboard_backend
 from rf.models.pipeline import TRAJECTORY_KEY
 from rf.registry import MODELS
+
 from tiny_training import make_tiny_setup, run
 
 

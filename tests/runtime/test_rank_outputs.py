@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import REPO_ROOT
 from rf.engine.save_images_hook import SaveRestoredImagesHook
+
+from conftest import REPO_ROOT
 
 GRID_SCRIPT = textwrap.dedent('''
     import logging, sys
@@ -44,6 +45,7 @@ def free_port() -> int:
 @pytest.mark.slow
 def test_the_sample_grid_is_gathered_and_written_by_rank_zero_only(tmp_path):
     import cv2
+
     from rf_plugins.tasks.generation.grid_hook import sample_grid
     script = tmp_path / 'grid.py'
     script.write_text(GRID_SCRIPT.format(out=str(tmp_path)))

@@ -6,6 +6,7 @@ import torch
 from mmengine.logging import MessageHub
 
 from rf.engine.nonfinite_guard import GuardedOptimWrapper, NonFiniteLossError
+
 from tiny_training import make_tiny_setup, run
 
 

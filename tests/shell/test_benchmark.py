@@ -10,10 +10,11 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from torch import nn
 
-from conftest import REPO_ROOT
 from rf.cli.benchmarking import count_macs, train_shape
 from rf.cli.timing import interleaved_medians
 from rf.registry import MODELS
+
+from conftest import REPO_ROOT
 
 TINY = """
 _base_ = ['{repo}/configs/demo.py']

@@ -3,8 +3,9 @@ import os
 
 import pytest
 
-from conftest import REPO_ROOT
 from rf.cli.config_names import SHIPPED_DIR, resolve_config, shipped_configs
+
+from conftest import REPO_ROOT
 
 
 def test_the_shipped_configs_are_the_repositorys():

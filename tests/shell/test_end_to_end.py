@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import REPO_ROOT
 from rf.checkpoint import UnsafeCheckpointError, load_checkpoint_file
+
+from conftest import REPO_ROOT
 from tiny_training import PYTHON, make_tiny_setup, run, val_metrics
 
 

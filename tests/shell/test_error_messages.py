@@ -12,12 +12,12 @@ from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 
 from rf.checkpoint import UnsafeCheckpointError
-from rf.datasets.image_io import ImageReadError
-from rf.datasets.paired_folder import PairedImageDataset
 from rf.cli.config_checks import require_keys, unknown_override_keys
 from rf.cli.errors import one_line_error, run_cli
 from rf.cli.unknown_types import explain_unknown_type
 from rf.cli.user_errors import ConfigKeyError, UnknownTypeError
+from rf.datasets.image_io import ImageReadError
+from rf.datasets.paired_folder import PairedImageDataset
 from rf.plugins import loaded_plugins
 from rf.plugins.manager import PluginInfo, get_loader
 from rf.registry import DATASETS, MODELS, TRANSFORMS

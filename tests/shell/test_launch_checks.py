@@ -5,8 +5,9 @@ import subprocess
 import pytest
 import torch
 
-from conftest import REPO_ROOT
 from rf.engine.distributed import GpuUnusableError, check_gpu_expected, check_launch
+
+from conftest import REPO_ROOT
 
 
 @pytest.fixture

@@ -6,10 +6,11 @@ import json
 import numpy as np
 import pytest
 
-from lol_layout import write_lol_layout
-from metric_weights import offline_env
 from rf.datasets.image_io import write_rgb
 from rf.metrics.folder_scoring import FolderScoringError, natural_key, pair_files
+
+from lol_layout import write_lol_layout
+from metric_weights import offline_env
 from tiny_training import run, save_untrained_checkpoint
 
 

@@ -7,8 +7,9 @@ import sys
 import pytest
 import torch
 
-from conftest import REPO_ROOT
 from rf.registry import MODELS
+
+from conftest import REPO_ROOT
 
 
 def load_tool(name):

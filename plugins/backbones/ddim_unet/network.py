@@ -12,8 +12,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from rf_plugins.backbones.ddim_unet.layers import (AttnBlock, Downsample, ResnetBlock, Upsample,
-                                                   group_norm, step_embedding)
+from rf_plugins.backbones.ddim_unet.layers import (
+    AttnBlock,
+    Downsample,
+    ResnetBlock,
+    Upsample,
+    group_norm,
+    step_embedding,
+)
 
 
 class DDIMUNet(nn.Module):

@@ -44,8 +44,13 @@ from mmengine.logging import print_log
 
 from rf.metrics.image_quality import COLLECT_DEVICE, SOURCES, resize_uint8, to_uint8
 from rf.metrics.lab import rgb_to_lab
-from rf.metrics.region_scores import (masked_frame_scores, region_lab_error, region_psnr,
-                                      region_ssim, resize_mask)
+from rf.metrics.region_scores import (
+    masked_frame_scores,
+    region_lab_error,
+    region_psnr,
+    region_ssim,
+    resize_mask,
+)
 
 REGIONS = ('all', 'shadow', 'nonshadow')
 POOLINGS = ('image', 'pixel')

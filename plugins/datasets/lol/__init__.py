@@ -5,8 +5,7 @@ The dataset (``type='LOLDataset'``) and the evaluation protocols ``lol``, ``lol_
 """
 from rf.plugins import hookimpl
 from rf_plugins.datasets.lol.dataset import LOLDataset
-from rf_plugins.datasets.lol.protocols import (PROTOCOLS, Lol256Protocol, LolGtMeanProtocol,
-                                               LolProtocol)
+from rf_plugins.datasets.lol.protocols import PROTOCOLS, Lol256Protocol, LolGtMeanProtocol, LolProtocol
 
 __all__ = ['LOLDataset', 'LolProtocol', 'Lol256Protocol', 'LolGtMeanProtocol']
 

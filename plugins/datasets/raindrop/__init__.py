@@ -5,8 +5,7 @@ The dataset (``type='RaindropDataset'``) and the evaluation protocols ``raindrop
 """
 from rf.plugins import hookimpl
 from rf_plugins.datasets.raindrop.dataset import RaindropDataset
-from rf_plugins.datasets.raindrop.protocols import (PROTOCOLS, Raindrop256Protocol,
-                                                    RaindropProtocol)
+from rf_plugins.datasets.raindrop.protocols import PROTOCOLS, Raindrop256Protocol, RaindropProtocol
 
 __all__ = ['RaindropDataset', 'RaindropProtocol', 'Raindrop256Protocol']
 

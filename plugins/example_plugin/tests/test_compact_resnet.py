@@ -4,11 +4,11 @@
 """
 import pytest
 import torch
+from rf_example_backbone import CompactResNet
 
 import rf.plugins
 from rf.registry import MODELS
 from rf.testing import check_backbone
-from rf_example_backbone import CompactResNet
 
 
 def test_rf_finds_the_backbone_through_the_entry_point():

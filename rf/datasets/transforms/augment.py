@@ -2,7 +2,6 @@
 from typing import List, Sequence
 
 import numpy as np
-
 from mmcv.transforms import BaseTransform
 
 from rf.datasets.errors import DataError

@@ -10,8 +10,14 @@ Registered in :data:`rf.registry.EVAL_PROTOCOLS`; a plugin adds one with
 ``registry.EVAL_PROTOCOLS.register_module(name='my_protocol', module=...)`` on an
 :class:`EvalProtocol` in its ``rf_register_modules`` hook.
 """
-from rf.metrics.protocols.base import (QUANTIZE_MODES, EvalProtocol, UnknownProtocolError,
-                                       build_protocol, protocol_names, quantize)
+from rf.metrics.protocols.base import (
+                                       QUANTIZE_MODES,
+                                       EvalProtocol,
+                                       UnknownProtocolError,
+                                       build_protocol,
+                                       protocol_names,
+                                       quantize,
+)
 from rf.metrics.protocols.rgb import RgbProtocol
 
 __all__ = ['EvalProtocol', 'UnknownProtocolError', 'build_protocol', 'protocol_names',

@@ -12,6 +12,7 @@ from mmengine.registry import DefaultScope
 from rf.datasets import LoadRestorationImages, PairedImageDataset
 from rf.datasets.errors import DataError, MaskNotBinaryError
 from rf.datasets.image_io import LossyConversionWarning, read_mask, read_rgb
+
 from tiny_training import make_tiny_setup, run, save_untrained_checkpoint
 
 CROP = [dict(type='LoadRestorationImages'),

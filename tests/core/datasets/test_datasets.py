@@ -8,8 +8,7 @@ import torch
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import DefaultScope
 
-from rf.datasets import (LoadRestorationImages, PackRestorationInputs, PairedAlbumentations,
-                         PairedImageDataset)
+from rf.datasets import LoadRestorationImages, PackRestorationInputs, PairedAlbumentations, PairedImageDataset
 from rf.datasets.image_io import ImageReadError, LossyConversionWarning, read_rgb
 from rf.models.data_preprocessor import RestorationDataPreprocessor
 from rf.registry import DATASETS

@@ -2,8 +2,15 @@
 import pytest
 import torch
 
-from rf.diffusion import (TARGETS, TruncatedSchedule, convert_target, q_sample, resnoise,
-                          start_point, training_target)
+from rf.diffusion import (
+    TARGETS,
+    TruncatedSchedule,
+    convert_target,
+    q_sample,
+    resnoise,
+    start_point,
+    training_target,
+)
 
 SCHEDULES = [('linear', 12), ('linear', 22), ('cosine', 30)]
 

@@ -19,14 +19,20 @@ import torch
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
-from conftest import REPO_ROOT
-from tiny_training import run_restore, save_untrained_checkpoint
 from rf.datasets import PairedImageDataset
 from rf.datasets.errors import DataError
-from rf.datasets.image_io import (ImageReadError, LossyConversionWarning, MaskNotBinaryError,
-                                  read_mask, read_rgb)
+from rf.datasets.image_io import (
+    ImageReadError,
+    LossyConversionWarning,
+    MaskNotBinaryError,
+    read_mask,
+    read_rgb,
+)
 from rf.metrics import functional
 from rf.registry import METRICS
+
+from conftest import REPO_ROOT
+from tiny_training import run_restore, save_untrained_checkpoint
 
 # No example database: it would leave a .hypothesis folder in the checkout.
 FAST = settings(max_examples=40, deadline=None, database=None,

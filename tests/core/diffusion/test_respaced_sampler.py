@@ -4,8 +4,7 @@ posterior of the respaced (DDPM on y = x - R) process."""
 import pytest
 import torch
 
-from rf.diffusion import ResfusionSampler, TruncatedSchedule, convert_target, x0_to_resnoise
-from rf.diffusion import process
+from rf.diffusion import ResfusionSampler, TruncatedSchedule, convert_target, process, x0_to_resnoise
 from rf.diffusion.sampler import resolve_steps, spaced_steps
 from rf.registry import MODELS
 

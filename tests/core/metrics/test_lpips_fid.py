@@ -22,18 +22,18 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import REPO_ROOT
-from metric_weights import (checkpoints_dir, fake_alexnet_state_dict, offline_env,
-                            write_fake_hub_cache)
 from rf.cli.errors import one_line_error
 from rf.metrics import lpips as lpips_module
 from rf.metrics import pretrained_weights
 from rf.metrics.fid import INCEPTION_FILE, INCEPTION_URL
 from rf.metrics.image_quality import to_uint8
 from rf.metrics.lpips import ALEXNET_FILE, ALEXNET_URL, build_lpips_model, lpips_distance
-from rf.metrics.pretrained_weights import (MissingWeightsError, WeightsFormatError,
-                                           ensure_hub_weights)
+from rf.metrics.pretrained_weights import MissingWeightsError, WeightsFormatError, ensure_hub_weights
 from rf.registry import METRICS
+
+from conftest import REPO_ROOT
+from metric_weights import checkpoints_dir, fake_alexnet_state_dict, offline_env, write_fake_hub_cache
+
 
 @pytest.fixture(scope='module')
 def torch_home(tmp_path_factory):

@@ -11,8 +11,7 @@ from rf.datasets.image_io import write_rgb
 from rf.metrics import functional
 from rf.metrics.folder_scoring import score_folders
 from rf.metrics.protocol_metric import ProtocolMetric
-from rf.metrics.protocols import (EvalProtocol, UnknownProtocolError, build_protocol,
-                                  protocol_names, quantize)
+from rf.metrics.protocols import EvalProtocol, UnknownProtocolError, build_protocol, protocol_names, quantize
 
 
 def pair(shape=(64, 80), seed=0, noise=25):

@@ -5,6 +5,7 @@ import torch
 from mmengine.structures import BaseDataElement
 
 from rf.registry import MODELS
+
 from tiny_training import make_tiny_setup, run, save_untrained_checkpoint
 
 SIZES = [(37, 45), (24, 40), (37, 45), (16, 16)]

@@ -6,9 +6,10 @@ import pytest
 import torch
 from torch import nn
 
-from conftest import REPO_ROOT
 from rf.registry import MODELS
 from rf.tiling import tile_starts, tiled_steps
+
+from conftest import REPO_ROOT
 from tiny_training import run_restore, save_untrained_checkpoint
 
 

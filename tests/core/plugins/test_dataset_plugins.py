@@ -4,9 +4,10 @@ Each dataset is one plugin unit under ``plugins/datasets/`` (a module, or a subp
 has several pieces: ``istd/``, ``lol/``, ``raindrop/``), holding its dataset type and the
 evaluation protocols named after it. The core registers only generically named protocols.
 """
-from conftest import REPO_ROOT
 from rf.metrics.protocols import protocol_names
 from rf.registry import DATASETS, EVAL_PROTOCOLS, METRICS
+
+from conftest import REPO_ROOT
 
 DATASET_PLUGINS = REPO_ROOT / 'plugins' / 'datasets'
 GENERIC_PROTOCOLS = {'rgb'}

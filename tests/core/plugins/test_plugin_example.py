@@ -23,9 +23,10 @@ from mmengine.structures import BaseDataElement
 
 import rf.plugins
 import rf.registry
-from conftest import REPO_ROOT
 from rf.plugins import manager
 from rf.registry import MODELS
+
+from conftest import REPO_ROOT
 
 EXAMPLE = REPO_ROOT / 'plugins' / 'example_plugin'
 SOURCE_ONLY = shutil.ignore_patterns('__pycache__', 'build', 'dist', '*.egg-info', '.pytest_cache')

@@ -6,11 +6,12 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from conftest import REPO_ROOT
 from rf.registry import MODELS
 from rf.testing import check_backbone
 from rf_plugins.backbones.ddim_unet import DDIMUNet
 from rf_plugins.backbones.ddim_unet.layers import AttnBlock, step_embedding
+
+from conftest import REPO_ROOT
 
 # DDPM's CIFAR-10 network: "Our CIFAR10 model has 35.7 million parameters" (Ho et al. 2020, App. B).
 DDPM_CIFAR10_PARAMETERS = 35_746_307

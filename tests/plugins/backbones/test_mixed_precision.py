@@ -13,8 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from rf_plugins.backbones.resfusion_unet import ResfusionUNet
-from rf_plugins.backbones.resfusion_unet.convolutions import (WeightStandardizedConv2d,
-                                                             standardize_weight)
+from rf_plugins.backbones.resfusion_unet.convolutions import WeightStandardizedConv2d, standardize_weight
 from rf_plugins.backbones.resfusion_unet.fast import convert, revert
 from rf_plugins.backbones.resfusion_unet.layers import ChannelLayerNorm
 
@@ -159,7 +158,8 @@ def test_channel_layer_norm_of_low_precision_parameters():
 
 
 def small_network(fast: bool, winograd_min_channels=None) -> ResfusionUNet:
-    """A dim-16 U-Net with perturbed gains and biases, as tests/plugins/backbones/test_fast_path.py builds it."""
+    """A dim-16 U-Net with perturbed gains and biases, as
+    tests/plugins/backbones/test_fast_path.py builds it."""
     torch.manual_seed(0)
     network = ResfusionUNet(dim=16, dim_mults=(1, 2, 4), groups=4,
                             winograd_min_channels=winograd_min_channels)

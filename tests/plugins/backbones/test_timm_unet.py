@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import REPO_ROOT
-from lol_layout import train_and_test_lol
 from rf.checkpoint import load_checkpoint_file
 from rf.registry import MODELS
+
+from conftest import REPO_ROOT
+from lol_layout import train_and_test_lol
 
 # Three families: BatchNorm ResNet (stride-2 stem), ConvNeXt (LayerNorm, stride-4 stem, four
 # levels), MobileNetV3 (depthwise, odd widths such as 8 and 288).

@@ -7,8 +7,11 @@ from torch.nn import functional as F
 from rf_plugins.backbones.resfusion_unet import ResfusionUNet
 from rf_plugins.backbones.resfusion_unet.fast import convolutions, winograd
 from rf_plugins.backbones.resfusion_unet.fast.convolutions import FastConv2d, FastUpsampleConv
-from rf_plugins.backbones.resfusion_unet.fast.winograd import (toom_cook_matrices,
-                                                              winograd_conv3x3, winograd_kernel)
+from rf_plugins.backbones.resfusion_unet.fast.winograd import (
+    toom_cook_matrices,
+    winograd_conv3x3,
+    winograd_kernel,
+)
 
 
 def test_f2_matrices_are_the_published_ones():

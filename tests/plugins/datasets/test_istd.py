@@ -9,10 +9,11 @@ from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import DefaultScope
 
-from conftest import REPO_ROOT
-from layout_training import train_and_test
 from rf.datasets.errors import MaskNotBinaryError
 from rf.registry import DATASETS, MODELS
+
+from conftest import REPO_ROOT
+from layout_training import train_and_test
 
 CONFIG = REPO_ROOT / 'configs' / 'istd.py'
 

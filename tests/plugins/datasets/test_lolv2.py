@@ -10,9 +10,10 @@ import pytest
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
+from rf.registry import DATASETS
+
 from conftest import REPO_ROOT
 from metric_weights import offline_env, write_fake_hub_cache
-from rf.registry import DATASETS
 from tiny_training import run
 
 CONFIG = REPO_ROOT / 'configs' / 'lolv2_real.py'

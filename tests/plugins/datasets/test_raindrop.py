@@ -8,11 +8,12 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
-from conftest import REPO_ROOT
-from layout_training import train_and_test
 from rf.datasets.errors import DataError
 from rf.datasets.transforms import CropToMultiple
 from rf.registry import DATASETS
+
+from conftest import REPO_ROOT
+from layout_training import train_and_test
 
 CONFIG = REPO_ROOT / 'configs' / 'raindrop.py'
 

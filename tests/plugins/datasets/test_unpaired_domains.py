@@ -11,11 +11,16 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
-from conftest import REPO_ROOT
 from rf.cli.errors import one_line_error
 from rf.registry import DATASETS, HOOKS
-from rf_plugins.datasets.unpaired_domains import (DomainConfigError, SetDatasetEpochHook,
-                                                  UnpairedDomainsDataset, partner_indices)
+from rf_plugins.datasets.unpaired_domains import (
+    DomainConfigError,
+    SetDatasetEpochHook,
+    UnpairedDomainsDataset,
+    partner_indices,
+)
+
+from conftest import REPO_ROOT
 
 
 def write_domains(root, counts, sizes=None, split='train'):

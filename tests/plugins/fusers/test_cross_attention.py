@@ -8,11 +8,12 @@ from mmengine.model import ExponentialMovingAverage
 from mmengine.optim import build_optim_wrapper
 from mmengine.structures import BaseDataElement
 
-from conftest import REPO_ROOT
-from lol_layout import train_and_test_lol
 from rf.checkpoint import load_checkpoint_file
 from rf.models.fused_input import FusedInput
 from rf.registry import FUSERS, MODELS
+
+from conftest import REPO_ROOT
+from lol_layout import train_and_test_lol
 
 UNET = dict(type='ResfusionUNet', dim=8, dim_mults=(1, 2), groups=4)
 TIMM = dict(type='TimmUNet', encoder='convnext_atto', dim=8, context_min_reduction=16)

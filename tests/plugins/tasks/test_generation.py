@@ -10,12 +10,13 @@ from mmengine.registry import DefaultScope
 from mmengine.structures import BaseDataElement
 from torch import nn
 
-from conftest import REPO_ROOT
 from rf.datasets.errors import DataError
 from rf.diffusion import q_sample, training_target
 from rf.registry import DATASETS, MODELS, TASKS, TRANSFORMS
-from rf_plugins.datasets.cifar10 import CIFAR10Dataset, read_batch
+from rf_plugins.datasets.cifar10 import read_batch
 from rf_plugins.tasks.generation.grid_hook import sample_grid
+
+from conftest import REPO_ROOT
 
 CONFIG = REPO_ROOT / 'configs' / 'cifar10.py'
 

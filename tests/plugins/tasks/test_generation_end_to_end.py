@@ -6,11 +6,12 @@ import json
 import cv2
 import numpy as np
 import pytest
+from test_generation import write_cifar_layout
+
+from rf.checkpoint import load_checkpoint_file
 
 from conftest import REPO_ROOT
 from metric_weights import write_fake_hub_cache
-from rf.checkpoint import load_checkpoint_file
-from test_generation import write_cifar_layout
 from tiny_training import run
 
 CONFIG = REPO_ROOT / 'configs' / 'cifar10.py'

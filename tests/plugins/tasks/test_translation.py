@@ -12,11 +12,12 @@ from mmengine.config import Config
 from mmengine.structures import BaseDataElement
 from torch import nn
 
-from conftest import REPO_ROOT
-from metric_weights import write_fake_hub_cache
 from rf.diffusion import q_sample
 from rf.registry import MODELS, TASKS
 from rf_plugins.tasks.translation import TranslationTask
+
+from conftest import REPO_ROOT
+from metric_weights import write_fake_hub_cache
 from tiny_training import run
 
 CONFIGS = {'afhq_dog2cat.py': ('dog', 'cat'), 'celebahq_male2female.py': ('male', 'female')}

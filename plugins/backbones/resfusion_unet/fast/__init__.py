@@ -11,9 +11,14 @@ restores the literal modules; ``ResfusionUNet(fast_path=True)`` (the default) co
 * :mod:`.winograd`: Winograd F(4x4, 3x3) for the wide 3x3 convolutions on CPUs;
 * :mod:`.conversion`: :func:`convert`, :func:`revert` and the helpers around them.
 """
-from rf_plugins.backbones.resfusion_unet.fast.conversion import (check_winograd_min_channels,
-                                                                clear_weight_caches, convert,
-                                                                is_fast, revert, winograd_off)
+from rf_plugins.backbones.resfusion_unet.fast.conversion import (
+                                                                check_winograd_min_channels,
+                                                                clear_weight_caches,
+                                                                convert,
+                                                                is_fast,
+                                                                revert,
+                                                                winograd_off,
+)
 
 __all__ = ['convert', 'revert', 'is_fast', 'clear_weight_caches', 'winograd_off',
            'check_winograd_min_channels']

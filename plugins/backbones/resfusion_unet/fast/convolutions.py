@@ -7,9 +7,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from rf_plugins.backbones.resfusion_unet.convolutions import (UpsampleConv,
-                                                             WeightStandardizedConv2d,
-                                                             standardize_weight)
+from rf_plugins.backbones.resfusion_unet.convolutions import (
+    UpsampleConv,
+    WeightStandardizedConv2d,
+    standardize_weight,
+)
 from rf_plugins.backbones.resfusion_unet.fast.base import FastModule
 from rf_plugins.backbones.resfusion_unet.fast.winograd import winograd_conv3x3, winograd_kernel
 

@@ -7,8 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from rf_plugins.backbones.resfusion_unet.fast.base import FastModule
-from rf_plugins.backbones.resfusion_unet.layers import (Block, ChannelLayerNorm, ResnetBlock,
-                                                       Residual)
+from rf_plugins.backbones.resfusion_unet.layers import Block, ChannelLayerNorm, Residual, ResnetBlock
 
 
 def channel_mean(flat: torch.Tensor) -> torch.Tensor:
