@@ -21,7 +21,7 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
                         help='override config entries, e.g. '
                         'train_dataloader.dataset.data_root=/data/LOL train_cfg.max_iters=100')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
-                        help='job launcher (tools/dist_train.sh sets pytorch)')
+                        help='job launcher (tools/dist_train.sh sets pytorch, tools/slurm_train.sh slurm)')
     parser.add_argument('--local-rank', '--local_rank', type=int, default=0,
                         help=argparse.SUPPRESS)
 
