@@ -15,9 +15,15 @@ TORCH_VARS = ('RANK', 'WORLD_SIZE', 'LOCAL_RANK', 'MASTER_ADDR', 'MASTER_PORT')
 
 @pytest.fixture
 def clean_env(monkeypatch):
+    """No torchrun variables; afterwards the environment is as before, including the variables
+    the function under test sets itself (monkeypatch alone would not undo those)."""
+    saved = dict(os.environ)
     for name in TORCH_VARS:
         monkeypatch.delenv(name, raising=False)
-    return monkeypatch
+    yield monkeypatch
+    monkeypatch.undo()  # first, or its undo would bring back what the function set
+    os.environ.clear()
+    os.environ.update(saved)
 
 
 def test_torch_variables_come_from_slurms(clean_env, tmp_path):
